@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _LINUX_ASI_H
+#define _LINUX_ASI_H
+
+/*
+ * Address Space Isolation (ASI): run kernel code in a restricted address
+ * space that maps only non-sensitive memory.
+ *
+ * Lifetime rules (see mm/asi.c for the full story):
+ *  - A domain (struct asi) belongs to one mm and one class.  Once
+ *    asi_init() has created it, it lives until the mm itself is freed
+ *    (__mmdrop()).  There is no asi_destroy().
+ *  - asi_init() may only be called with current->mm == mm.
+ *  - A CPU running inside a domain runs a task that holds the domain's mm,
+ *    so the domain cannot be freed under it.
+ *
+ * With CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n every call below is a
+ * no-op and asi_init() hands back a NULL domain, as it does when ASI is
+ * disabled at boot (asi=off, mitigations=off).
+ */
+
+#include <linux/asi_types.h>
+#include <linux/errno.h>
+#include <linux/jump_label.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+struct mm_struct;
+
+/**
+ * struct asi_class_ops - what a class plugs into the enter/exit path
+ * @name: short name, for messages and statistics.
+ * @post_enter: called after this CPU has switched into a domain of the
+ *	class, with interrupts disabled.  Optional.
+ * @pre_exit: called before this CPU leaves a domain of the class, with
+ *	interrupts disabled; this includes the exit forced by a context
+ *	switch, where the runqueue lock is held.  Must not sleep.  Optional.
+ */
+struct asi_class_ops {
+	const char *name;
+	void (*post_enter)(struct asi *asi);
+	void (*pre_exit)(struct asi *asi);
+};
+
+/**
+ * struct asi_class_stats - counters of one class, summed over all CPUs
+ * @domains: domains of the class that are alive (created, mm not freed).
+ * @enters: switches into a domain of the class.
+ * @exits: switches out of a domain of the class.
+ * @flushes: single-address invalidations issued into the class's PCIDs.
+ * @flushes_deferred: invalidations turned into "flush this PCID on the
+ *	next entry" because the CPU has no INVPCID.
+ */
+struct asi_class_stats {
+	unsigned long domains;
+	unsigned long enters;
+	unsigned long exits;
+	unsigned long flushes;
+	unsigned long flushes_deferred;
+};
+
+/*
+ * The ASI fields of CR3, shared by every backend so that UML computes
+ * exactly what x86 loads.  The PCID is the kernel PCID of the mm's ASID
+ * slot (slot + 1, as arch/x86/mm/tlb.c does) with the domain's class in
+ * bits 8-10; bit 11 stays free for the KPTI user PCID.
+ */
+#define ASI_CR3_PCID_MASK		0xfffUL
+#define ASI_CR3_NOFLUSH			(1UL << 63)
+#define ASI_PCID_CLASS_SHIFT		8
+#define ASI_PCID_CLASS_BITS		3
+
+/**
+ * asi_pcid() - the PCID of a domain of class @class_id in ASID slot @slot
+ * @slot: the mm's ASID slot on this CPU.
+ * @class_id: the domain's class.
+ *
+ * Return: the 12-bit PCID.
+ */
+static inline u16 asi_pcid(unsigned int slot, enum asi_class_id class_id)
+{
+	return (slot + 1) | ((class_id + 1) << ASI_PCID_CLASS_SHIFT);
+}
+
+#ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
+
+#include <asm/asi.h>
+
+/**
+ * struct asi - one restricted address space (a domain)
+ * @pgd: the restricted page table, owned by the backend.
+ * @mm: the mm the domain belongs to; it outlives the domain.
+ * @class_id: the domain's class.
+ */
+struct asi {
+	pgd_t *pgd;
+	struct mm_struct *mm;
+	enum asi_class_id class_id;
+};
+
+DECLARE_STATIC_KEY_FALSE(asi_enabled_key);
+DECLARE_PER_CPU(struct asi *, asi_cpu_curr);
+
+/**
+ * asi_enabled() - is ASI enabled on this boot?
+ *
+ * Return: false when booted with asi=off or mitigations=off.
+ */
+static __always_inline bool asi_enabled(void)
+{
+	return static_branch_likely(&asi_enabled_key);
+}
+
+/**
+ * asi_is_restricted() - is this CPU in a restricted address space now?
+ *
+ * Inherently racy when preemptible: the answer is about the CPU the caller
+ * was on.  It only compares a per-CPU pointer with NULL and never
+ * dereferences the domain, so unlike asi_get_current() it is safe, and
+ * silent, in preemptible context.
+ *
+ * Return: true if a domain is loaded on this CPU.
+ */
+static __always_inline bool asi_is_restricted(void)
+{
+	return asi_enabled() && this_cpu_read(asi_cpu_curr);
+}
+
+int asi_register_class(enum asi_class_id class_id,
+		       const struct asi_class_ops *ops);
+int asi_unregister_class(enum asi_class_id class_id);
+int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
+	     struct asi **out_asi);
+void asi_enter(struct asi *asi);
+void __asi_exit(void);
+struct asi *asi_get_current(void);
+void asi_init_mm_state(struct mm_struct *mm);
+void asi_destroy_mm_state(struct mm_struct *mm);
+void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr);
+void asi_note_asid_reuse(unsigned int slot);
+int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
+
+/**
+ * asi_exit() - leave the restricted address space, if this CPU is in one
+ *
+ * Cheap when not restricted, so that the context switch path can call it
+ * unconditionally.  Safe with interrupts disabled.
+ */
+static __always_inline void asi_exit(void)
+{
+	if (asi_is_restricted())
+		__asi_exit();
+}
+
+/*
+ * The backend interface: the machine effects the core needs.  Every
+ * architecture that supports ASI implements these; see arch/x86/mm/asi.c
+ * and arch/um/asi/.  Except for the page table calls they are called with
+ * interrupts disabled.
+ */
+
+/* Allocate and populate @asi's restricted page table; may sleep. */
+pgd_t *asi_arch_alloc_pgd(struct asi *asi);
+/* Free it; called from __mmdrop(), so atomic-safe. */
+void asi_arch_free_pgd(struct asi *asi);
+/* Load @cr3 (physical page table address, PCID and no-flush bit). */
+void asi_arch_write_cr3(unsigned long cr3);
+/* The CR3 value of the normal address space this CPU has loaded. */
+unsigned long asi_arch_unrestricted_cr3(void);
+/* @mm's ASID slot on this CPU, or -1 if it has none. */
+int asi_arch_asid_slot(struct mm_struct *mm);
+/* CR4.PCIDE and INVPCID support on this CPU. */
+bool asi_arch_has_pcid(void);
+bool asi_arch_has_invpcid(void);
+/* INVPCID individual-address: drop @addr's translation tagged @pcid. */
+void asi_arch_invpcid_addr(u16 pcid, unsigned long addr);
+/* INVLPG: drop @addr's translation in the loaded PCID. */
+void asi_arch_invlpg(unsigned long addr);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Test seams: KUnit static stubs redirect these to inject failures. */
+struct asi *asi_domain_alloc(void);
+#endif
+
+#else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
+
+static inline bool asi_enabled(void) { return false; }
+static inline bool asi_is_restricted(void) { return false; }
+
+static inline int asi_register_class(enum asi_class_id class_id,
+				     const struct asi_class_ops *ops)
+{
+	return 0;
+}
+
+static inline int asi_unregister_class(enum asi_class_id class_id)
+{
+	return 0;
+}
+
+static inline int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
+			   struct asi **out_asi)
+{
+	*out_asi = NULL;
+	return 0;
+}
+
+static inline void asi_enter(struct asi *asi) { }
+static inline void asi_exit(void) { }
+static inline struct asi *asi_get_current(void) { return NULL; }
+static inline void asi_init_mm_state(struct mm_struct *mm) { }
+static inline void asi_destroy_mm_state(struct mm_struct *mm) { }
+
+static inline void asi_tlb_flush_one_user(struct mm_struct *mm,
+					  unsigned long addr)
+{
+}
+
+static inline void asi_note_asid_reuse(unsigned int slot) { }
+
+static inline int asi_class_stats(enum asi_class_id class_id,
+				  struct asi_class_stats *stats)
+{
+	return -EOPNOTSUPP;
+}
+
+#endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
+
+#endif /* _LINUX_ASI_H */

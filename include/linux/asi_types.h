@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _LINUX_ASI_TYPES_H
+#define _LINUX_ASI_TYPES_H
+
+/*
+ * Kept apart from <linux/asi.h> so that <linux/mm_types.h> can size
+ * mm_struct::asi[] without pulling in the whole ASI API.
+ */
+
+/**
+ * enum asi_class_id - the classes of restricted address space
+ * @ASI_CLASS_KVM: KVM guest execution.
+ * @ASI_CLASS_USERSPACE: userspace processes.
+ * @ASI_CLASS_TEST: reserved for the KUnit suites.
+ * @ASI_MAX_NUM_CLASSES: number of classes; not a valid id.
+ *
+ * Each mm has at most one domain (struct asi) per class.
+ */
+enum asi_class_id {
+	ASI_CLASS_KVM,
+	ASI_CLASS_USERSPACE,
+	ASI_CLASS_TEST,
+	ASI_MAX_NUM_CLASSES,
+};
+
+struct asi;
+
+#endif /* _LINUX_ASI_TYPES_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _ASI_KUNIT_H
+#define _ASI_KUNIT_H
+
+#include <kunit/test.h>
+
+struct mm_struct;
+
+/*
+ * The console watch: every case runs under it.  Warnings and BUG reports
+ * printed while a case runs are counted; a case that triggers warnings on
+ * purpose claims them with asi_kunit_expect_warnings(), and any warning
+ * left unclaimed when the case ends fails it.  This works although
+ * TAINT_WARN is already set at boot.
+ */
+int asi_kunit_watch_start(struct kunit_suite *suite);
+void asi_kunit_watch_stop(struct kunit_suite *suite);
+int asi_kunit_case_init(struct kunit *test);
+void asi_kunit_case_exit(struct kunit *test);
+void asi_kunit_expect_warnings(struct kunit *test, int n, const char *where);
+
+/* What the boot is expected to do: asi_kunit.expect=on|off. */
+enum asi_kunit_expect { ASI_KUNIT_EXPECT_ANY, ASI_KUNIT_EXPECT_ON,
+			ASI_KUNIT_EXPECT_OFF };
+enum asi_kunit_expect asi_kunit_expected_mode(void);
+
+/* mm helpers: real mms, used the way a kthread uses them. */
+struct mm_struct *asi_kunit_mm_new(struct kunit *test);
+void asi_kunit_mm_use(struct mm_struct *mm);
+void asi_kunit_mm_unuse(struct mm_struct *mm);
+
+#endif /* _ASI_KUNIT_H */

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared helpers of the ASI KUnit suites: the console watch that proves a
+ * warning fired (as mm/kfence/kfence_test.c does), and real mm lifecycles.
+ */
+
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <trace/events/printk.h>
+
+#include "asi_kunit.h"
+
+static char *expect = "";
+module_param(expect, charp, 0444);
+MODULE_PARM_DESC(expect, "on or off: the ASI state this boot must have");
+
+enum asi_kunit_expect asi_kunit_expected_mode(void)
+{
+	if (!strcmp(expect, "on"))
+		return ASI_KUNIT_EXPECT_ON;
+	if (!strcmp(expect, "off"))
+		return ASI_KUNIT_EXPECT_OFF;
+	return ASI_KUNIT_EXPECT_ANY;
+}
+
+#define WATCH_LINES	8
+#define WATCH_LINE_LEN	160
+
+static struct {
+	raw_spinlock_t lock;
+	int reports;
+	char lines[WATCH_LINES][WATCH_LINE_LEN];
+} watch = {
+	.lock = __RAW_SPIN_LOCK_UNLOCKED(watch.lock),
+};
+
+static DEFINE_MUTEX(watch_users_lock);
+static int watch_users;
+static struct mm_struct *park_mm;
+
+static bool starts_with(const char *buf, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && !strncmp(buf, prefix, n);
+}
+
+/*
+ * A WARN prints a record "WARNING: CPU: n PID: n at <file:line> <func>+...";
+ * lockdep, KASAN and might_sleep() reports start with "WARNING:" or "BUG:".
+ * Each such record is one report.  Only record starts count, so that a
+ * KUnit message quoting a report is not a report itself.
+ */
+static void probe_console(void *ignore, const char *buf, size_t len)
+{
+	unsigned long flags;
+
+	if (!starts_with(buf, len, "WARNING:") && !starts_with(buf, len, "BUG:"))
+		return;
+
+	raw_spin_lock_irqsave(&watch.lock, flags);
+	if (watch.reports < WATCH_LINES)
+		strscpy(watch.lines[watch.reports], buf,
+			min_t(size_t, len + 1, WATCH_LINE_LEN));
+	watch.reports++;
+	raw_spin_unlock_irqrestore(&watch.lock, flags);
+}
+
+/**
+ * asi_kunit_watch_start() - suite init: start watching the console
+ * @suite: the suite.
+ *
+ * Return: 0 or the tracepoint registration error.
+ */
+int asi_kunit_watch_start(struct kunit_suite *suite)
+{
+	int err = 0;
+
+	mutex_lock(&watch_users_lock);
+	if (!watch_users)
+		err = register_trace_console(probe_console, NULL);
+	if (!err)
+		watch_users++;
+	mutex_unlock(&watch_users_lock);
+	return err;
+}
+
+/**
+ * asi_kunit_watch_stop() - suite exit: stop watching the console
+ * @suite: the suite.
+ */
+void asi_kunit_watch_stop(struct kunit_suite *suite)
+{
+	struct mm_struct *mm = NULL;
+
+	mutex_lock(&watch_users_lock);
+	if (!--watch_users) {
+		unregister_trace_console(probe_console, NULL);
+		tracepoint_synchronize_unregister();
+		mm = park_mm;
+		park_mm = NULL;
+	}
+	mutex_unlock(&watch_users_lock);
+	if (mm)
+		mmput(mm);
+}
+
+static void watch_reset(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&watch.lock, flags);
+	watch.reports = 0;
+	raw_spin_unlock_irqrestore(&watch.lock, flags);
+}
+
+/**
+ * asi_kunit_expect_warnings() - claim the reports printed since last time
+ * @test: the case.
+ * @n: how many reports must have been printed.
+ * @where: text each report must contain (the warning function), or NULL.
+ */
+void asi_kunit_expect_warnings(struct kunit *test, int n, const char *where)
+{
+	char lines[WATCH_LINES][WATCH_LINE_LEN];
+	unsigned long flags;
+	int reports, i;
+
+	raw_spin_lock_irqsave(&watch.lock, flags);
+	reports = watch.reports;
+	memcpy(lines, watch.lines, sizeof(lines));
+	watch.reports = 0;
+	raw_spin_unlock_irqrestore(&watch.lock, flags);
+
+	KUNIT_EXPECT_EQ_MSG(test, reports, n, "first report: %s",
+			    reports ? lines[0] : "(none)");
+	for (i = 0; where && i < min(reports, WATCH_LINES); i++)
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(lines[i], where),
+					  "report %d is not from %s: %s",
+					  i, where, lines[i]);
+}
+
+/**
+ * asi_kunit_case_init() - case init: no report carried over
+ * @test: the case.
+ *
+ * Return: 0.
+ */
+int asi_kunit_case_init(struct kunit *test)
+{
+	watch_reset();
+	return 0;
+}
+
+/**
+ * asi_kunit_case_exit() - case exit: fail on any unclaimed report
+ * @test: the case.
+ */
+void asi_kunit_case_exit(struct kunit *test)
+{
+	if (current->mm)
+		asi_kunit_mm_unuse(current->mm);
+	asi_kunit_expect_warnings(test, 0, NULL);
+}
+
+/**
+ * asi_kunit_mm_new() - a fresh mm, as mm_alloc() makes for exec
+ * @test: the case; fails it if there is no memory.
+ *
+ * Return: the mm, with mm_users and mm_count at one.
+ */
+struct mm_struct *asi_kunit_mm_new(struct kunit *test)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	return mm;
+}
+
+/**
+ * asi_kunit_mm_use() - make @mm current->mm of the case's kthread
+ * @mm: the mm.
+ */
+void asi_kunit_mm_use(struct mm_struct *mm)
+{
+	kthread_use_mm(mm);
+}
+
+/**
+ * asi_kunit_mm_unuse() - stop using @mm and let go of it entirely
+ * @mm: the mm.
+ *
+ * kthread_unuse_mm() leaves @mm as the kthread's lazy active_mm, holding a
+ * reference; switching to a parked mm and back drops it, so the case can
+ * tell exactly which put frees @mm.
+ */
+void asi_kunit_mm_unuse(struct mm_struct *mm)
+{
+	struct mm_struct *park;
+
+	kthread_unuse_mm(mm);
+
+	mutex_lock(&watch_users_lock);
+	if (!park_mm)
+		park_mm = mm_alloc();
+	park = park_mm;
+	mutex_unlock(&watch_users_lock);
+	if (!park)
+		return;
+	kthread_use_mm(park);
+	kthread_unuse_mm(park);
+}

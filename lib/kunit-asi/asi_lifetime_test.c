@@ -1,0 +1,885 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ASI lifetime, state and flush suites.  They use only the shared API
+ * and counters, so they run unchanged on every backend.
+ */
+
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/asi.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "asi_kunit.h"
+
+/* Hooks of the three classes: count calls and keep their order. */
+#define HOOK_LOG_LEN 16
+
+static struct {
+	int post_enter[ASI_MAX_NUM_CLASSES];
+	int pre_exit[ASI_MAX_NUM_CLASSES];
+	struct asi *last[ASI_MAX_NUM_CLASSES];
+	char log[HOOK_LOG_LEN + 1];
+	int log_len;
+} hooks;
+
+static void hook_note(char c)
+{
+	if (hooks.log_len < HOOK_LOG_LEN)
+		hooks.log[hooks.log_len++] = c;
+}
+
+static void test_post_enter(struct asi *asi)
+{
+	hooks.post_enter[asi->class_id]++;
+	hooks.last[asi->class_id] = asi;
+	hook_note('A' + asi->class_id);
+}
+
+static void test_pre_exit(struct asi *asi)
+{
+	hooks.pre_exit[asi->class_id]++;
+	hooks.last[asi->class_id] = asi;
+	hook_note('a' + asi->class_id);
+}
+
+static const struct asi_class_ops test_class_ops[ASI_MAX_NUM_CLASSES] = {
+	[ASI_CLASS_KVM] = { "kvm-test", test_post_enter, test_pre_exit },
+	[ASI_CLASS_USERSPACE] = { "user-test", test_post_enter, test_pre_exit },
+	[ASI_CLASS_TEST] = { "test", test_post_enter, test_pre_exit },
+};
+
+static int asi_suite_init(struct kunit_suite *suite)
+{
+	enum asi_class_id id;
+	int err;
+
+	if (!asi_enabled())
+		return 0;
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		err = asi_register_class(id, &test_class_ops[id]);
+		if (err && err != -EBUSY)
+			return err;
+	}
+	return asi_kunit_watch_start(suite);
+}
+
+static void asi_suite_exit(struct kunit_suite *suite)
+{
+	enum asi_class_id id;
+
+	if (!asi_enabled())
+		return;
+	asi_kunit_watch_stop(suite);
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++)
+		asi_unregister_class(id);
+}
+
+static int asi_case_init(struct kunit *test)
+{
+	asi_kunit_case_init(test);
+	if (!asi_enabled())
+		kunit_skip(test, "ASI is off");
+	memset(&hooks, 0, sizeof(hooks));
+	return 0;
+}
+
+static struct asi_class_stats stats_of(struct kunit *test, enum asi_class_id id)
+{
+	struct asi_class_stats s;
+
+	KUNIT_EXPECT_EQ(test, asi_class_stats(id, &s), 0);
+	return s;
+}
+
+static unsigned long live_domains(struct kunit *test)
+{
+	unsigned long n = 0;
+	enum asi_class_id id;
+
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++)
+		n += stats_of(test, id).domains;
+	return n;
+}
+
+/* A fresh mm in use by the case, with a domain for each class in @mask. */
+static struct mm_struct *mm_with_domains(struct kunit *test, unsigned int mask,
+					 struct asi **asi)
+{
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+	enum asi_class_id id;
+
+	asi_kunit_mm_use(mm);
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		if (!(mask & BIT(id)))
+			continue;
+		KUNIT_ASSERT_EQ(test, asi_init(mm, id, &asi[id]), 0);
+		KUNIT_ASSERT_NOT_NULL(test, asi[id]);
+	}
+	return mm;
+}
+
+/* Stop using @mm and drop the case's last reference to it. */
+static void mm_release(struct mm_struct *mm)
+{
+	if (current->mm == mm)
+		asi_kunit_mm_unuse(mm);
+	mmput(mm);
+}
+
+#define ALL_CLASSES (BIT(ASI_MAX_NUM_CLASSES) - 1)
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static void asi_init_creates_domain(struct kunit *test)
+{
+	unsigned long before = stats_of(test, ASI_CLASS_TEST).domains;
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	KUNIT_EXPECT_PTR_EQ(test, asi[ASI_CLASS_TEST]->mm, mm);
+	KUNIT_EXPECT_EQ(test, asi[ASI_CLASS_TEST]->class_id, ASI_CLASS_TEST);
+	KUNIT_EXPECT_NOT_NULL(test, asi[ASI_CLASS_TEST]->pgd);
+	KUNIT_EXPECT_PTR_EQ(test, mm->asi[ASI_CLASS_TEST], asi[ASI_CLASS_TEST]);
+	KUNIT_EXPECT_EQ(test, stats_of(test, ASI_CLASS_TEST).domains, before + 1);
+	mm_release(mm);
+	KUNIT_EXPECT_EQ(test, stats_of(test, ASI_CLASS_TEST).domains, before);
+}
+
+static void asi_init_is_idempotent(struct kunit *test)
+{
+	unsigned long before = live_domains(test);
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {}, *again;
+	struct mm_struct *mm;
+	int i;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_KVM), asi);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &again), 0);
+		KUNIT_EXPECT_PTR_EQ(test, again, asi[ASI_CLASS_KVM]);
+	}
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 1);
+	mm_release(mm);
+}
+
+static void asi_init_every_class(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm;
+	enum asi_class_id id;
+
+	mm = mm_with_domains(test, ALL_CLASSES, asi);
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		KUNIT_EXPECT_PTR_EQ(test, mm->asi[id], asi[id]);
+		KUNIT_EXPECT_EQ(test, asi[id]->class_id, id);
+		if (id)
+			KUNIT_EXPECT_PTR_NE(test, asi[id]->pgd, asi[id - 1]->pgd);
+	}
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + ASI_MAX_NUM_CLASSES);
+	mm_release(mm);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+}
+
+struct init_thread {
+	struct mm_struct *mm;
+	struct asi *asi;
+	int ret;
+	struct completion started;
+	struct completion done;
+};
+
+static int init_thread_fn(void *data)
+{
+	struct init_thread *t = data;
+
+	asi_kunit_mm_use(t->mm);
+	complete(&t->started);
+	t->ret = asi_init(t->mm, ASI_CLASS_TEST, &t->asi);
+	asi_kunit_mm_unuse(t->mm);
+	complete(&t->done);
+	return 0;
+}
+
+/* asi_init() sleeps on mm->asi_init_lock, and the waiter gets the domain. */
+static void asi_init_serializes_on_mm_lock(struct kunit *test)
+{
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+	struct task_struct *task;
+	struct init_thread t = { .mm = mm, .ret = -1 };
+	struct asi *mine;
+
+	init_completion(&t.started);
+	init_completion(&t.done);
+	mutex_lock(&mm->asi_init_lock);
+	task = kthread_run(init_thread_fn, &t, "asi-init-test");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&t.started);
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&t.done, HZ / 20), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(task->__state), TASK_UNINTERRUPTIBLE);
+	mutex_unlock(&mm->asi_init_lock);
+	wait_for_completion(&t.done);
+
+	KUNIT_EXPECT_EQ(test, t.ret, 0);
+	KUNIT_EXPECT_NOT_NULL(test, t.asi);
+	asi_kunit_mm_use(mm);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_TEST, &mine), 0);
+	KUNIT_EXPECT_PTR_EQ(test, mine, t.asi);
+	mm_release(mm);
+}
+
+/* A kthread without an mm may not create domains for someone's mm. */
+static void asi_init_without_mm_warns(struct kunit *test)
+{
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+	struct asi *asi = ERR_PTR(-EINVAL);
+
+	KUNIT_ASSERT_NULL(test, current->mm);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_TEST, &asi), -EINVAL);
+	asi_kunit_expect_warnings(test, 1, "asi_init");
+	KUNIT_EXPECT_NULL(test, asi);
+	KUNIT_EXPECT_NULL(test, mm->asi[ASI_CLASS_TEST]);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+	mmput(mm);
+}
+
+static void asi_init_other_mm_warns(struct kunit *test)
+{
+	unsigned long before = live_domains(test);
+	struct mm_struct *mine = asi_kunit_mm_new(test);
+	struct mm_struct *other = asi_kunit_mm_new(test);
+	struct asi *asi;
+
+	asi_kunit_mm_use(mine);
+	KUNIT_EXPECT_EQ(test, asi_init(other, ASI_CLASS_USERSPACE, &asi), -EINVAL);
+	asi_kunit_expect_warnings(test, 1, "asi_init");
+	KUNIT_EXPECT_NULL(test, asi);
+	KUNIT_EXPECT_NULL(test, other->asi[ASI_CLASS_USERSPACE]);
+	KUNIT_EXPECT_NULL(test, mine->asi[ASI_CLASS_USERSPACE]);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+	mm_release(mine);
+	mmput(other);
+}
+
+static void asi_init_bad_class_warns(struct kunit *test)
+{
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+	struct asi *asi;
+
+	asi_kunit_mm_use(mm);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_MAX_NUM_CLASSES, &asi), -EINVAL);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, (enum asi_class_id)-1, &asi), -EINVAL);
+	asi_kunit_expect_warnings(test, 2, "asi_init");
+	KUNIT_EXPECT_NULL(test, asi);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+	mm_release(mm);
+}
+
+static void asi_init_null_args_warn(struct kunit *test)
+{
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+	struct asi *asi;
+
+	asi_kunit_mm_use(mm);
+	KUNIT_EXPECT_EQ(test, asi_init(NULL, ASI_CLASS_TEST, &asi), -EINVAL);
+	KUNIT_EXPECT_NULL(test, asi);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_TEST, NULL), -EINVAL);
+	asi_kunit_expect_warnings(test, 2, "asi_init");
+	KUNIT_EXPECT_NULL(test, mm->asi[ASI_CLASS_TEST]);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+	mm_release(mm);
+}
+
+/* An unregistered class is an error, not a bug: no warning. */
+static void asi_init_unregistered_class_fails(struct kunit *test)
+{
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+	struct asi *asi;
+
+	KUNIT_ASSERT_EQ(test, asi_unregister_class(ASI_CLASS_TEST), 0);
+	asi_kunit_mm_use(mm);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_TEST, &asi), -ENOENT);
+	KUNIT_EXPECT_NULL(test, asi);
+	KUNIT_EXPECT_NULL(test, mm->asi[ASI_CLASS_TEST]);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+	KUNIT_ASSERT_EQ(test, asi_register_class(ASI_CLASS_TEST,
+						 &test_class_ops[ASI_CLASS_TEST]), 0);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_TEST, &asi), 0);
+	KUNIT_EXPECT_NOT_NULL(test, asi);
+	mm_release(mm);
+}
+
+static struct asi *failing_domain_alloc(void)
+{
+	return NULL;
+}
+
+static pgd_t *failing_alloc_pgd(struct asi *asi)
+{
+	return NULL;
+}
+
+/* An allocation failure leaves nothing behind, and a retry works. */
+static void asi_init_alloc_failure_no_trace(struct kunit *test)
+{
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+	struct asi *asi;
+
+	asi_kunit_mm_use(mm);
+	kunit_activate_static_stub(test, asi_domain_alloc, failing_domain_alloc);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), -ENOMEM);
+	KUNIT_EXPECT_NULL(test, asi);
+	kunit_deactivate_static_stub(test, asi_domain_alloc);
+
+	kunit_activate_static_stub(test, asi_arch_alloc_pgd, failing_alloc_pgd);
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), -ENOMEM);
+	KUNIT_EXPECT_NULL(test, asi);
+	kunit_deactivate_static_stub(test, asi_arch_alloc_pgd);
+
+	KUNIT_EXPECT_NULL(test, mm->asi[ASI_CLASS_KVM]);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+	KUNIT_EXPECT_TRUE(test, mutex_trylock(&mm->asi_init_lock));
+	mutex_unlock(&mm->asi_init_lock);
+
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
+	KUNIT_EXPECT_NOT_NULL(test, asi);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 1);
+	mm_release(mm);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+}
+
+/*
+ * mmget()/mmput() and mmgrab() keep the domains; only the last mmdrop()
+ * frees them.
+ */
+static void asi_teardown_at_last_mmdrop(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, ALL_CLASSES, asi);
+	asi_kunit_mm_unuse(mm);
+	mmget(mm);
+	mmput(mm);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 3);
+	mmgrab(mm);
+	mmput(mm);		/* last user: exit_mmap() */
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 3);
+	KUNIT_EXPECT_PTR_EQ(test, mm->asi[ASI_CLASS_KVM], asi[ASI_CLASS_KVM]);
+	mmdrop(mm);		/* last reference: __mmdrop() */
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+}
+
+/* __mmdrop() from atomic context: no sleeping, no asi_init_lock. */
+static void asi_teardown_atomic_last_drop(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	unsigned long before = live_domains(test);
+	DEFINE_SPINLOCK(lock);
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, ALL_CLASSES, asi);
+	asi_kunit_mm_unuse(mm);
+	mmgrab(mm);
+	mmput(mm);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 3);
+
+	spin_lock(&lock);
+	mmdrop(mm);
+	spin_unlock(&lock);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+	/* The case's exit fails it on any "BUG: sleeping function" report. */
+}
+
+static struct {
+	bool called;
+	bool atomic;
+	bool cleared;
+	unsigned long flushes;
+} seen_teardown;
+
+static void checking_destroy_mm_state(struct mm_struct *mm)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct asi_class_stats s;
+	enum asi_class_id id;
+
+	kunit_deactivate_static_stub(test, asi_destroy_mm_state);
+	asi_destroy_mm_state(mm);
+
+	seen_teardown.called = true;
+	seen_teardown.atomic = !preemptible();
+	seen_teardown.cleared = true;
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		seen_teardown.cleared &= !mm->asi[id];
+		asi_class_stats(id, &s);
+		seen_teardown.flushes += s.flushes + s.flushes_deferred;
+	}
+}
+
+/*
+ * Teardown clears the mm's domain pointers, so a later flush fan-out finds
+ * nothing, and issues no flush itself (rule 4).
+ */
+static void asi_teardown_clears_without_flush(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	unsigned long flushes_before = 0;
+	struct asi_class_stats s;
+	struct mm_struct *mm;
+	enum asi_class_id id;
+
+	memset(&seen_teardown, 0, sizeof(seen_teardown));
+	mm = mm_with_domains(test, ALL_CLASSES, asi);
+	asi_kunit_mm_unuse(mm);
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		asi_class_stats(id, &s);
+		flushes_before += s.flushes + s.flushes_deferred;
+	}
+	mmgrab(mm);
+	mmput(mm);
+	kunit_activate_static_stub(test, asi_destroy_mm_state,
+				   checking_destroy_mm_state);
+	preempt_disable();
+	mmdrop(mm);
+	preempt_enable();
+	KUNIT_EXPECT_TRUE(test, seen_teardown.called);
+	KUNIT_EXPECT_TRUE(test, seen_teardown.atomic);
+	KUNIT_EXPECT_TRUE(test, seen_teardown.cleared);
+	KUNIT_EXPECT_EQ(test, seen_teardown.flushes, flushes_before);
+}
+
+/*
+ * dup_mm() copies the parent, domain pointers included, and mm_init() may
+ * fail after asi_init_mm_state(): tearing such a child down must not touch
+ * the parent's domains.  A never-initialized (zeroed) mm is safe too.
+ */
+static void asi_teardown_after_failed_mm_init(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	unsigned long before = live_domains(test);
+	struct mm_struct *parent, *child;
+	enum asi_class_id id;
+
+	parent = mm_with_domains(test, ALL_CLASSES, asi);
+	child = kmemdup(parent, sizeof(*parent), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, child);
+	asi_init_mm_state(child);
+	asi_destroy_mm_state(child);
+	kfree(child);
+
+	child = kzalloc(sizeof(*child), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, child);
+	asi_destroy_mm_state(child);
+	kfree(child);
+
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 3);
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++)
+		KUNIT_EXPECT_PTR_EQ(test, parent->asi[id], asi[id]);
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_TEST]);
+	KUNIT_EXPECT_PTR_EQ(test, asi_get_current(), asi[ASI_CLASS_TEST]);
+	asi_exit();
+	preempt_enable();
+	mm_release(parent);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before);
+}
+
+/* Leaving a domain does not end it: it lives as long as the mm. */
+static void asi_domain_outlives_exit(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {}, *again;
+	unsigned long before = live_domains(test);
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_USERSPACE), asi);
+	asi_enter(asi[ASI_CLASS_USERSPACE]);
+	asi_exit();
+	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_USERSPACE, &again), 0);
+	KUNIT_EXPECT_PTR_EQ(test, again, asi[ASI_CLASS_USERSPACE]);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 1);
+	mm_release(mm);
+}
+
+static void asi_class_registration(struct kunit *test)
+{
+	static const struct asi_class_ops nameless = {};
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	KUNIT_EXPECT_EQ(test, asi_register_class(ASI_CLASS_TEST,
+						 &test_class_ops[ASI_CLASS_TEST]),
+			-EBUSY);
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_TEST), -EBUSY);
+	mm_release(mm);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_TEST), 0);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_TEST), -ENOENT);
+	KUNIT_EXPECT_EQ(test, asi_register_class(ASI_CLASS_TEST,
+						 &test_class_ops[ASI_CLASS_TEST]), 0);
+	asi_kunit_expect_warnings(test, 0, NULL);
+
+	KUNIT_EXPECT_EQ(test, asi_register_class(ASI_MAX_NUM_CLASSES,
+						 &test_class_ops[0]), -EINVAL);
+	KUNIT_EXPECT_EQ(test, asi_register_class(ASI_CLASS_KVM, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, asi_register_class(ASI_CLASS_KVM, &nameless),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_MAX_NUM_CLASSES), -EINVAL);
+	asi_kunit_expect_warnings(test, 4, "asi_");
+}
+
+static struct kunit_case asi_lifetime_cases[] = {
+	KUNIT_CASE(asi_init_creates_domain),
+	KUNIT_CASE(asi_init_is_idempotent),
+	KUNIT_CASE(asi_init_every_class),
+	KUNIT_CASE(asi_init_serializes_on_mm_lock),
+	KUNIT_CASE(asi_init_without_mm_warns),
+	KUNIT_CASE(asi_init_other_mm_warns),
+	KUNIT_CASE(asi_init_bad_class_warns),
+	KUNIT_CASE(asi_init_null_args_warn),
+	KUNIT_CASE(asi_init_unregistered_class_fails),
+	KUNIT_CASE(asi_init_alloc_failure_no_trace),
+	KUNIT_CASE(asi_teardown_at_last_mmdrop),
+	KUNIT_CASE(asi_teardown_atomic_last_drop),
+	KUNIT_CASE(asi_teardown_clears_without_flush),
+	KUNIT_CASE(asi_teardown_after_failed_mm_init),
+	KUNIT_CASE(asi_domain_outlives_exit),
+	KUNIT_CASE(asi_class_registration),
+	{}
+};
+
+static struct kunit_suite asi_lifetime_suite = {
+	.name = "asi_lifetime",
+	.suite_init = asi_suite_init,
+	.suite_exit = asi_suite_exit,
+	.init = asi_case_init,
+	.exit = asi_kunit_case_exit,
+	.test_cases = asi_lifetime_cases,
+};
+
+/* ---- enter / exit state machine --------------------------------------- */
+
+static void asi_enter_exit(struct kunit *test)
+{
+	struct asi_class_stats before = stats_of(test, ASI_CLASS_TEST), after;
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	preempt_disable();
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	KUNIT_EXPECT_NULL(test, asi_get_current());
+	asi_enter(asi[ASI_CLASS_TEST]);
+	KUNIT_EXPECT_TRUE(test, asi_is_restricted());
+	KUNIT_EXPECT_PTR_EQ(test, asi_get_current(), asi[ASI_CLASS_TEST]);
+	asi_exit();
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	KUNIT_EXPECT_NULL(test, asi_get_current());
+	preempt_enable();
+	after = stats_of(test, ASI_CLASS_TEST);
+	KUNIT_EXPECT_EQ(test, after.enters - before.enters, 1);
+	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_EQ(test, hooks.post_enter[ASI_CLASS_TEST], 1);
+	KUNIT_EXPECT_EQ(test, hooks.pre_exit[ASI_CLASS_TEST], 1);
+	mm_release(mm);
+}
+
+static void asi_enter_twice_is_noop(struct kunit *test)
+{
+	struct asi_class_stats before = stats_of(test, ASI_CLASS_KVM), after;
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_KVM), asi);
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_KVM]);
+	asi_enter(asi[ASI_CLASS_KVM]);
+	KUNIT_EXPECT_PTR_EQ(test, asi_get_current(), asi[ASI_CLASS_KVM]);
+	asi_exit();
+	asi_exit();
+	preempt_enable();
+	after = stats_of(test, ASI_CLASS_KVM);
+	KUNIT_EXPECT_EQ(test, after.enters - before.enters, 1);
+	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_STREQ(test, hooks.log, "Aa");
+	mm_release(mm);
+}
+
+static void asi_reenter_after_exit(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+	int i;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_USERSPACE), asi);
+	preempt_disable();
+	for (i = 0; i < 3; i++) {
+		asi_enter(asi[ASI_CLASS_USERSPACE]);
+		KUNIT_EXPECT_PTR_EQ(test, asi_get_current(), asi[ASI_CLASS_USERSPACE]);
+		asi_exit();
+		KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	}
+	preempt_enable();
+	KUNIT_EXPECT_STREQ(test, hooks.log, "BbBbBb");
+	mm_release(mm);
+}
+
+/* Entering B while in A leaves A first: A's pre_exit, then B's post_enter. */
+static void asi_switch_between_domains(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, ALL_CLASSES, asi);
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_KVM]);
+	asi_enter(asi[ASI_CLASS_TEST]);
+	KUNIT_EXPECT_PTR_EQ(test, asi_get_current(), asi[ASI_CLASS_TEST]);
+	asi_enter(asi[ASI_CLASS_USERSPACE]);
+	KUNIT_EXPECT_PTR_EQ(test, asi_get_current(), asi[ASI_CLASS_USERSPACE]);
+	asi_exit();
+	preempt_enable();
+	KUNIT_EXPECT_STREQ(test, hooks.log, "AaCcBb");
+	KUNIT_EXPECT_PTR_EQ(test, hooks.last[ASI_CLASS_KVM], asi[ASI_CLASS_KVM]);
+	KUNIT_EXPECT_PTR_EQ(test, hooks.last[ASI_CLASS_TEST], asi[ASI_CLASS_TEST]);
+	mm_release(mm);
+}
+
+static void asi_enter_foreign_mm_warns(struct kunit *test)
+{
+	struct asi_class_stats before = stats_of(test, ASI_CLASS_TEST), after;
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm, *other;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	asi_kunit_mm_unuse(mm);
+	other = asi_kunit_mm_new(test);
+	asi_kunit_mm_use(other);
+	asi_enter(asi[ASI_CLASS_TEST]);
+	asi_kunit_expect_warnings(test, 1, "asi_enter");
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	after = stats_of(test, ASI_CLASS_TEST);
+	KUNIT_EXPECT_EQ(test, after.enters, before.enters);
+	KUNIT_EXPECT_EQ(test, hooks.post_enter[ASI_CLASS_TEST], 0);
+	mm_release(other);
+	mmput(mm);
+}
+
+static void asi_null_and_idle_calls_are_noops(struct kunit *test)
+{
+	struct asi_class_stats before = stats_of(test, ASI_CLASS_TEST), after;
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	asi_enter(NULL);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	asi_exit();
+	asi_tlb_flush_one_user(NULL, 0x1000);
+	after = stats_of(test, ASI_CLASS_TEST);
+	KUNIT_EXPECT_EQ(test, after.exits, before.exits);
+	KUNIT_EXPECT_EQ(test, hooks.log_len, 0);
+	mm_release(mm);
+}
+
+static void asi_get_current_preemptible_warns(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	if (!IS_ENABLED(CONFIG_PREEMPTION))
+		kunit_skip(test, "needs CONFIG_PREEMPTION");
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	KUNIT_EXPECT_TRUE(test, preemptible());
+	asi_get_current();
+	asi_kunit_expect_warnings(test, 1, "asi_get_current");
+	mm_release(mm);
+}
+
+/* asi_is_restricted() is fine preemptible, in and out of a domain. */
+static void asi_is_restricted_preemptible_silent(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+	bool in;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_TEST]);
+	preempt_enable_no_resched();
+	in = asi_is_restricted();	/* preemptible now */
+	preempt_disable();
+	KUNIT_EXPECT_EQ(test, in, asi_get_current() == asi[ASI_CLASS_TEST]);
+	asi_exit();
+	preempt_enable();
+	asi_kunit_expect_warnings(test, 0, NULL);
+	mm_release(mm);
+}
+
+/* Every class's hooks run, each with its own domain. */
+static void asi_hooks_every_class(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+	enum asi_class_id id;
+
+	mm = mm_with_domains(test, ALL_CLASSES, asi);
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		preempt_disable();
+		asi_enter(asi[id]);
+		KUNIT_EXPECT_EQ(test, hooks.post_enter[id], 1);
+		KUNIT_EXPECT_EQ(test, hooks.pre_exit[id], 0);
+		asi_exit();
+		preempt_enable();
+		KUNIT_EXPECT_EQ(test, hooks.pre_exit[id], 1);
+		KUNIT_EXPECT_PTR_EQ(test, hooks.last[id], asi[id]);
+	}
+	KUNIT_EXPECT_STREQ(test, hooks.log, "AaBbCc");
+	mm_release(mm);
+}
+
+/* A context switch leaves ASI: the domain belongs to the task leaving. */
+static void asi_context_switch_exits(struct kunit *test)
+{
+	struct asi_class_stats before = stats_of(test, ASI_CLASS_TEST), after;
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	asi_enter(asi[ASI_CLASS_TEST]);
+	msleep(1);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	after = stats_of(test, ASI_CLASS_TEST);
+	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_STREQ(test, hooks.log, "Cc");
+	mm_release(mm);
+}
+
+/* Switching mm (kthread_use_mm() here, exec or a task switch) leaves ASI. */
+static void asi_mm_switch_exits(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm, *other;
+
+	other = asi_kunit_mm_new(test);
+	mm = mm_with_domains(test, BIT(ASI_CLASS_KVM), asi);
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_KVM]);
+	KUNIT_EXPECT_TRUE(test, asi_is_restricted());
+	kthread_unuse_mm(mm);
+	kthread_use_mm(other);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	preempt_enable();
+	KUNIT_EXPECT_STREQ(test, hooks.log, "Aa");
+	mm_release(other);
+	mmput(mm);
+}
+
+static struct kunit_case asi_state_cases[] = {
+	KUNIT_CASE(asi_enter_exit),
+	KUNIT_CASE(asi_enter_twice_is_noop),
+	KUNIT_CASE(asi_reenter_after_exit),
+	KUNIT_CASE(asi_switch_between_domains),
+	KUNIT_CASE(asi_enter_foreign_mm_warns),
+	KUNIT_CASE(asi_null_and_idle_calls_are_noops),
+	KUNIT_CASE(asi_get_current_preemptible_warns),
+	KUNIT_CASE(asi_is_restricted_preemptible_silent),
+	KUNIT_CASE(asi_hooks_every_class),
+	KUNIT_CASE(asi_context_switch_exits),
+	KUNIT_CASE(asi_mm_switch_exits),
+	{}
+};
+
+static struct kunit_suite asi_state_suite = {
+	.name = "asi_state",
+	.suite_init = asi_suite_init,
+	.suite_exit = asi_suite_exit,
+	.init = asi_case_init,
+	.exit = asi_kunit_case_exit,
+	.test_cases = asi_state_cases,
+};
+
+/* ---- flush fan-out ---------------------------------------------------- */
+
+static unsigned long flushes_of(struct kunit *test, enum asi_class_id id)
+{
+	struct asi_class_stats s = stats_of(test, id);
+
+	return s.flushes + s.flushes_deferred;
+}
+
+/* One invalidation per initialized domain of the mm, none for the others. */
+static void asi_flush_one_per_domain(struct kunit *test)
+{
+	unsigned int masks[] = { 0, BIT(ASI_CLASS_TEST),
+				 BIT(ASI_CLASS_KVM) | BIT(ASI_CLASS_USERSPACE),
+				 ALL_CLASSES };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(masks); i++) {
+		struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+		unsigned long before[ASI_MAX_NUM_CLASSES];
+		struct mm_struct *mm;
+		enum asi_class_id id;
+		bool pcid;
+
+		mm = mm_with_domains(test, masks[i], asi);
+		for (id = 0; id < ASI_MAX_NUM_CLASSES; id++)
+			before[id] = flushes_of(test, id);
+		preempt_disable();
+		pcid = asi_arch_has_pcid();
+		asi_tlb_flush_one_user(mm, 0x400000);
+		preempt_enable();
+		for (id = 0; id < ASI_MAX_NUM_CLASSES; id++)
+			KUNIT_EXPECT_EQ_MSG(test, flushes_of(test, id) - before[id],
+					    pcid && (masks[i] & BIT(id)) ? 1 : 0,
+					    "mask %#x class %d", masks[i], id);
+		mm_release(mm);
+	}
+}
+
+/* An mm not loaded on this CPU has no ASID slot here: nothing to flush. */
+static void asi_flush_unloaded_mm_none(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	unsigned long before = flushes_of(test, ASI_CLASS_TEST);
+	struct mm_struct *mm;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	asi_kunit_mm_unuse(mm);
+	asi_tlb_flush_one_user(mm, 0x400000);
+	KUNIT_EXPECT_EQ(test, flushes_of(test, ASI_CLASS_TEST), before);
+	mmput(mm);
+}
+
+static struct kunit_case asi_flush_cases[] = {
+	KUNIT_CASE(asi_flush_one_per_domain),
+	KUNIT_CASE(asi_flush_unloaded_mm_none),
+	{}
+};
+
+static struct kunit_suite asi_flush_suite = {
+	.name = "asi_flush",
+	.suite_init = asi_suite_init,
+	.suite_exit = asi_suite_exit,
+	.init = asi_case_init,
+	.exit = asi_kunit_case_exit,
+	.test_cases = asi_flush_cases,
+};
+
+kunit_test_suites(&asi_lifetime_suite, &asi_state_suite, &asi_flush_suite);

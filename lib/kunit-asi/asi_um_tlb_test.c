@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UML only: what the shared core asks of the machine, read back from the
+ * mocked TLB.  These cases pin down the exact CR3 values, PCIDs and
+ * invalidations that x86 hardware would be given.
+ */
+
+#include <kunit/test.h>
+#include <linux/asi.h>
+#include <linux/mm_types.h>
+#include <linux/preempt.h>
+#include <linux/sched/mm.h>
+
+#include "asi_kunit.h"
+
+static const struct asi_class_ops um_class_ops = { .name = "um-test" };
+
+static int um_suite_init(struct kunit_suite *suite)
+{
+	int err;
+
+	if (!asi_enabled())
+		return 0;
+	err = asi_register_class(ASI_CLASS_TEST, &um_class_ops);
+	if (err)
+		return err;
+	return asi_kunit_watch_start(suite);
+}
+
+static void um_suite_exit(struct kunit_suite *suite)
+{
+	if (!asi_enabled())
+		return;
+	asi_kunit_watch_stop(suite);
+	asi_unregister_class(ASI_CLASS_TEST);
+}
+
+static int um_case_init(struct kunit *test)
+{
+	asi_kunit_case_init(test);
+	if (!asi_enabled())
+		kunit_skip(test, "ASI is off");
+	return 0;
+}
+
+static void um_case_exit(struct kunit *test)
+{
+	asi_um_tlb_set_features(true, true);
+	asi_kunit_case_exit(test);
+}
+
+static struct asi_um_tlb_state tlb_state(void)
+{
+	struct asi_um_tlb_state st;
+
+	asi_um_tlb_get_state(&st);
+	return st;
+}
+
+/* The spec, written out: PCID = (slot + 1) | (class + 1) << 8. */
+static unsigned long expected_cr3(struct asi *asi, bool noflush)
+{
+	return __pa(asi->pgd) | 1 | ((ASI_CLASS_TEST + 1) << 8) |
+	       (noflush ? ASI_CR3_NOFLUSH : 0);
+}
+
+static struct mm_struct *um_mm_with_domain(struct kunit *test, struct asi **asi)
+{
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+
+	asi_kunit_mm_use(mm);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_TEST, asi), 0);
+	return mm;
+}
+
+static void um_mm_release(struct mm_struct *mm)
+{
+	asi_kunit_mm_unuse(mm);
+	mmput(mm);
+}
+
+/*
+ * The first entry into a domain's PCID flushes it; later entries keep its
+ * entries; exit reloads the normal space with its kernel PCID, no-flush.
+ */
+static void um_enter_loads_domain_cr3(struct kunit *test)
+{
+	struct asi_um_tlb_state st;
+	struct mm_struct *mm;
+	struct asi *asi;
+
+	mm = um_mm_with_domain(test, &asi);
+	preempt_disable();
+	asi_enter(asi);
+	st = tlb_state();
+	KUNIT_EXPECT_EQ(test, st.cr3, expected_cr3(asi, false));
+	asi_exit();
+	st = tlb_state();
+	KUNIT_EXPECT_EQ(test, st.cr3, __pa(mm->pgd) | 1 | ASI_CR3_NOFLUSH);
+	asi_enter(asi);
+	st = tlb_state();
+	KUNIT_EXPECT_EQ(test, st.cr3, expected_cr3(asi, true));
+	asi_exit();
+	preempt_enable();
+	um_mm_release(mm);
+}
+
+/*
+ * When the ASID slot passes to another mm, the slot's restricted PCIDs
+ * may hold the old mm's translations: the next entry must flush.
+ */
+static void um_slot_reuse_forces_flush(struct kunit *test)
+{
+	struct mm_struct *mm, *other;
+	struct asi_um_tlb_state st;
+	struct asi *asi;
+
+	other = asi_kunit_mm_new(test);
+	mm = um_mm_with_domain(test, &asi);
+	preempt_disable();
+	asi_enter(asi);
+	asi_exit();
+	preempt_enable();
+	asi_kunit_mm_unuse(mm);
+	asi_kunit_mm_use(other);
+	asi_kunit_mm_unuse(other);
+	asi_kunit_mm_use(mm);
+	preempt_disable();
+	asi_enter(asi);
+	st = tlb_state();
+	KUNIT_EXPECT_EQ(test, st.cr3, expected_cr3(asi, false));
+	asi_exit();
+	preempt_enable();
+	um_mm_release(mm);
+	mmput(other);
+}
+
+/* INVPCID individual-address on each domain's own PCID, same address. */
+static void um_flush_invpcid_per_domain(struct kunit *test)
+{
+	struct asi_um_tlb_event ev[ASI_MAX_NUM_CLASSES];
+	struct asi_um_tlb_state before, after;
+	struct mm_struct *mm;
+	struct asi *asi;
+	unsigned int n;
+
+	mm = um_mm_with_domain(test, &asi);
+	before = tlb_state();
+	preempt_disable();
+	asi_tlb_flush_one_user(mm, 0x7f0000);
+	n = asi_um_tlb_log(ev, 1);
+	preempt_enable();
+	after = tlb_state();
+	KUNIT_EXPECT_EQ(test, after.invpcid_addr - before.invpcid_addr, 1);
+	KUNIT_EXPECT_EQ(test, after.cr3_writes, before.cr3_writes);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	KUNIT_EXPECT_EQ(test, ev[0].op, ASI_UM_TLB_INVPCID_ADDR);
+	KUNIT_EXPECT_EQ(test, ev[0].val, expected_cr3(asi, false) & ASI_CR3_PCID_MASK);
+	KUNIT_EXPECT_EQ(test, ev[0].addr, 0x7f0000);
+	um_mm_release(mm);
+}
+
+/* Without PCIDs: untagged CR3, and every CR3 write flushes, so no fan-out. */
+static void um_no_pcid(struct kunit *test)
+{
+	struct asi_um_tlb_state before, after;
+	struct mm_struct *mm;
+	struct asi *asi;
+
+	mm = um_mm_with_domain(test, &asi);
+	asi_um_tlb_set_features(false, false);
+	preempt_disable();
+	before = tlb_state();
+	asi_enter(asi);
+	after = tlb_state();
+	KUNIT_EXPECT_EQ(test, after.cr3, __pa(asi->pgd));
+	asi_tlb_flush_one_user(mm, 0x7f0000);
+	asi_exit();
+	after = tlb_state();
+	KUNIT_EXPECT_EQ(test, after.cr3, __pa(mm->pgd));
+	KUNIT_EXPECT_EQ(test, after.cr3_noflush, before.cr3_noflush);
+	KUNIT_EXPECT_EQ(test, after.invpcid_addr, before.invpcid_addr);
+	KUNIT_EXPECT_EQ(test, after.invlpg, before.invlpg);
+	preempt_enable();
+	um_mm_release(mm);
+}
+
+/*
+ * PCID without INVPCID: the loaded domain gets INVLPG; a domain not loaded
+ * cannot be reached and is flushed on its next entry instead.
+ */
+static void um_no_invpcid(struct kunit *test)
+{
+	struct asi_um_tlb_state before, after;
+	struct mm_struct *mm;
+	struct asi *asi;
+
+	mm = um_mm_with_domain(test, &asi);
+	asi_um_tlb_set_features(true, false);
+	preempt_disable();
+	asi_enter(asi);
+	asi_exit();
+	asi_enter(asi);
+	KUNIT_EXPECT_EQ(test, tlb_state().cr3, expected_cr3(asi, true));
+	before = tlb_state();
+	asi_tlb_flush_one_user(mm, 0x7f0000);
+	after = tlb_state();
+	KUNIT_EXPECT_EQ(test, after.invlpg - before.invlpg, 1);
+	KUNIT_EXPECT_EQ(test, after.invpcid_addr, before.invpcid_addr);
+	asi_exit();
+
+	asi_tlb_flush_one_user(mm, 0x7f0000);
+	KUNIT_EXPECT_EQ(test, tlb_state().invlpg, after.invlpg);
+	asi_enter(asi);
+	KUNIT_EXPECT_EQ(test, tlb_state().cr3, expected_cr3(asi, false));
+	asi_exit();
+	asi_enter(asi);
+	KUNIT_EXPECT_EQ(test, tlb_state().cr3, expected_cr3(asi, true));
+	asi_exit();
+	preempt_enable();
+	um_mm_release(mm);
+}
+
+/* Every restricted page table allocated is freed with its mm. */
+static void um_pgd_freed_with_mm(struct kunit *test)
+{
+	struct asi_um_tlb_state before = tlb_state(), after;
+	struct mm_struct *mm;
+	struct asi *asi;
+
+	mm = um_mm_with_domain(test, &asi);
+	after = tlb_state();
+	KUNIT_EXPECT_EQ(test, after.pgd_allocs - before.pgd_allocs, 1);
+	KUNIT_EXPECT_EQ(test, after.pgd_frees, before.pgd_frees);
+	um_mm_release(mm);
+	after = tlb_state();
+	KUNIT_EXPECT_EQ(test, after.pgd_frees - before.pgd_frees, 1);
+}
+
+static struct kunit_case asi_um_tlb_cases[] = {
+	KUNIT_CASE(um_enter_loads_domain_cr3),
+	KUNIT_CASE(um_slot_reuse_forces_flush),
+	KUNIT_CASE(um_flush_invpcid_per_domain),
+	KUNIT_CASE(um_no_pcid),
+	KUNIT_CASE(um_no_invpcid),
+	KUNIT_CASE(um_pgd_freed_with_mm),
+	{}
+};
+
+static struct kunit_suite asi_um_tlb_suite = {
+	.name = "asi_um_tlb",
+	.suite_init = um_suite_init,
+	.suite_exit = um_suite_exit,
+	.init = um_case_init,
+	.exit = um_case_exit,
+	.test_cases = asi_um_tlb_cases,
+};
+
+kunit_test_suites(&asi_um_tlb_suite);

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Address Space Isolation: the shared core.
+ *
+ * Everything here is a decision; the backend (arch/x86/mm/asi.c, or the
+ * mocked TLB in arch/um/asi/) only carries out machine effects: load a
+ * CR3 value, invalidate an address in a PCID, allocate a page table.  That
+ * split lets the UML build check on any laptop the decisions that x86
+ * hardware acts on.
+ *
+ * Lifetime rules:
+ *
+ * 1. A domain, once initialized, stays initialized until its mm_struct is
+ *    freed (mm_count reaches zero, __mmdrop()).  There is no per-user
+ *    reference count and no asi_destroy(): a class cannot be torn down and
+ *    re-initialized inside one mm.
+ * 2. asi_init() may sleep and serializes on mm->asi_init_lock.  It is
+ *    idempotent, and may only be called with current->mm == mm, so it can
+ *    never race with teardown: the caller's mm reference keeps the mm alive.
+ * 3. asi_destroy_mm_state() runs from __mmdrop(), which can be reached in
+ *    atomic context: it does not sleep and does not take asi_init_lock.
+ *    It must cope with an mm whose mm_init() failed part way, which is why
+ *    asi_init_mm_state() runs before anything in mm_init() can fail.
+ * 4. Because a domain is never re-initialized inside an mm, teardown does
+ *    not need to bump the mm's TLB generation.  What does need care is an
+ *    ASID slot that passes to a new mm: the restricted PCIDs of that slot
+ *    may hold the old mm's translations (asi_note_asid_reuse()).
+ * 5. asi_enter() warns if asi->mm != current->mm.  A CPU inside a domain
+ *    runs a task holding the domain's mm (task->mm or task->active_mm), so
+ *    the domain cannot be freed under it.
+ * 6. asi_get_current() warns when preemptible: active_mm can change under
+ *    a preemptible kthread and the domain could then be freed.
+ * 7. asi_is_restricted() is racy, never dereferences the domain and does
+ *    not warn when preemptible.
+ * 8. An unused domain costs its memory until mm teardown and one extra
+ *    single-address flush per domain in asi_tlb_flush_one_user().
+ */
+
+#define pr_fmt(fmt) "asi: " fmt
+
+#include <linux/asi.h>
+#include <linux/cpu.h>
+#include <linux/init.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+DEFINE_STATIC_KEY_FALSE(asi_enabled_key);
+EXPORT_SYMBOL_GPL(asi_enabled_key);
+
+/* The domain loaded on this CPU, NULL while unrestricted. */
+DEFINE_PER_CPU(struct asi *, asi_cpu_curr);
+EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_curr);
+
+/*
+ * Per ASID slot, a bit per class: set while the PCID of that (slot, class)
+ * is known to hold no stale translation, so that entering it may keep its
+ * TLB entries (CR3 no-flush bit).  Zero, the boot state, means "flush on
+ * the next entry".
+ */
+static DEFINE_PER_CPU(unsigned long[ASI_ARCH_NR_ASID_SLOTS], asi_pcid_fresh);
+
+struct asi_pcpu_stats {
+	unsigned long enters;
+	unsigned long exits;
+	unsigned long flushes;
+	unsigned long flushes_deferred;
+};
+
+static DEFINE_PER_CPU(struct asi_pcpu_stats[ASI_MAX_NUM_CLASSES], asi_stats);
+
+static struct asi_class {
+	const struct asi_class_ops *ops;
+	atomic_t nr_domains;
+} asi_classes[ASI_MAX_NUM_CLASSES];
+
+/* Serializes class registration against domain creation. */
+static DEFINE_MUTEX(asi_class_lock);
+
+static_assert(ASI_MAX_NUM_CLASSES < (1 << ASI_PCID_CLASS_BITS));
+static_assert(ASI_ARCH_NR_ASID_SLOTS < (1 << ASI_PCID_CLASS_SHIFT));
+static_assert(ASI_PCID_CLASS_SHIFT + ASI_PCID_CLASS_BITS <= 11);
+
+enum asi_boot_mode { ASI_BOOT_AUTO, ASI_BOOT_ON, ASI_BOOT_OFF };
+static enum asi_boot_mode asi_boot_mode __initdata = ASI_BOOT_AUTO;
+
+static int __init asi_parse_cmdline(char *arg)
+{
+	if (!arg)
+		return -EINVAL;
+	if (!strcmp(arg, "on"))
+		asi_boot_mode = ASI_BOOT_ON;
+	else if (!strcmp(arg, "off"))
+		asi_boot_mode = ASI_BOOT_OFF;
+	else
+		pr_warn("unknown asi=%s, expected on or off\n", arg);
+	return 0;
+}
+early_param("asi", asi_parse_cmdline);
+
+/*
+ * asi=on wins over mitigations=off, as pti=on does: an explicit request
+ * for this one mitigation is honoured.
+ */
+static int __init asi_setup(void)
+{
+	bool on = asi_boot_mode == ASI_BOOT_ON ||
+		  (asi_boot_mode == ASI_BOOT_AUTO && !cpu_mitigations_off());
+
+	if (on)
+		static_branch_enable(&asi_enabled_key);
+	pr_info("%s\n", on ? "enabled" : "disabled");
+	return 0;
+}
+early_initcall(asi_setup);
+
+static bool asi_class_id_valid(enum asi_class_id class_id)
+{
+	return (unsigned int)class_id < ASI_MAX_NUM_CLASSES;
+}
+
+/**
+ * asi_register_class() - make a class available to asi_init()
+ * @class_id: the class.
+ * @ops: its name and enter/exit hooks; must stay valid until
+ *	asi_unregister_class() succeeds.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EBUSY if the class is already registered, or -EINVAL (with a
+ * warning) for a bad id or missing @ops.
+ */
+int asi_register_class(enum asi_class_id class_id,
+		       const struct asi_class_ops *ops)
+{
+	int err = 0;
+
+	if (WARN_ON(!asi_class_id_valid(class_id) || !ops || !ops->name))
+		return -EINVAL;
+
+	mutex_lock(&asi_class_lock);
+	if (asi_classes[class_id].ops)
+		err = -EBUSY;
+	else
+		asi_classes[class_id].ops = ops;
+	mutex_unlock(&asi_class_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(asi_register_class);
+
+/**
+ * asi_unregister_class() - withdraw a class
+ * @class_id: the class.
+ *
+ * Domains live until their mm is freed and call the class hooks until
+ * then, so a class with live domains cannot go away.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -ENOENT if not registered, -EBUSY while domains of the class
+ * are alive, or -EINVAL (with a warning) for a bad id.
+ */
+int asi_unregister_class(enum asi_class_id class_id)
+{
+	int err = 0;
+
+	if (WARN_ON(!asi_class_id_valid(class_id)))
+		return -EINVAL;
+
+	mutex_lock(&asi_class_lock);
+	if (!asi_classes[class_id].ops)
+		err = -ENOENT;
+	else if (atomic_read(&asi_classes[class_id].nr_domains))
+		err = -EBUSY;
+	else
+		asi_classes[class_id].ops = NULL;
+	mutex_unlock(&asi_class_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(asi_unregister_class);
+
+/*
+ * Allocation of the domain itself, split out so that a KUnit case can make
+ * it fail and check that asi_init() leaves no trace.
+ */
+VISIBLE_IF_KUNIT struct asi *asi_domain_alloc(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_domain_alloc);
+	return kzalloc(sizeof(struct asi), GFP_KERNEL_ACCOUNT);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_domain_alloc);
+
+/* The backend's page table allocation, with the same KUnit seam. */
+static pgd_t *asi_alloc_pgd(struct asi *asi)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_arch_alloc_pgd, asi);
+	return asi_arch_alloc_pgd(asi);
+}
+
+static void asi_domain_free(struct asi *asi)
+{
+	asi_arch_free_pgd(asi);
+	atomic_dec(&asi_classes[asi->class_id].nr_domains);
+	kfree(asi);
+}
+
+/*
+ * Called with mm->asi_init_lock held.  The domain is published only once
+ * whole, so lockless readers (asi_tlb_flush_one_user()) see either NULL or
+ * a complete domain.
+ */
+static int asi_create_domain(struct mm_struct *mm, enum asi_class_id class_id,
+			     struct asi **out_asi)
+{
+	struct asi *asi;
+	int err = 0;
+
+	mutex_lock(&asi_class_lock);
+	if (!asi_classes[class_id].ops) {
+		err = -ENOENT;
+		goto out;
+	}
+	asi = asi_domain_alloc();
+	if (!asi) {
+		err = -ENOMEM;
+		goto out;
+	}
+	asi->mm = mm;
+	asi->class_id = class_id;
+	asi->pgd = asi_alloc_pgd(asi);
+	if (!asi->pgd) {
+		kfree(asi);
+		err = -ENOMEM;
+		goto out;
+	}
+	atomic_inc(&asi_classes[class_id].nr_domains);
+	smp_store_release(&mm->asi[class_id], asi);
+	*out_asi = asi;
+out:
+	mutex_unlock(&asi_class_lock);
+	return err;
+}
+
+/**
+ * asi_init() - get @mm's domain of class @class_id, creating it if needed
+ * @mm: the mm; must be current->mm.
+ * @class_id: a registered class.
+ * @out_asi: where the domain is stored; NULL on failure, and NULL on
+ *	success when ASI is disabled at boot (every other call accepts a
+ *	NULL domain as "no isolation").
+ *
+ * Idempotent: every call for the same mm and class returns the same domain,
+ * which lives until @mm is freed.  Requiring current->mm == @mm is what
+ * makes a race with teardown impossible: the caller's own reference keeps
+ * @mm alive.  Any other caller is a bug and is refused with a warning,
+ * changing nothing.
+ *
+ * Context: process context, may sleep; takes mm->asi_init_lock.
+ * Return: 0; -ENOENT if the class is not registered; -ENOMEM; -EINVAL with
+ * a warning for a bad class, a NULL argument or @mm != current->mm.
+ */
+int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
+	     struct asi **out_asi)
+{
+	struct asi *asi;
+	int err = 0;
+
+	if (WARN_ON(!out_asi))
+		return -EINVAL;
+	*out_asi = NULL;
+	if (WARN_ON(!mm || !asi_class_id_valid(class_id)))
+		return -EINVAL;
+	if (WARN(mm != current->mm, "asi_init() on an mm that is not current->mm\n"))
+		return -EINVAL;
+	might_sleep();
+
+	if (!asi_enabled())
+		return 0;
+
+	asi = smp_load_acquire(&mm->asi[class_id]);
+	if (asi) {
+		*out_asi = asi;
+		return 0;
+	}
+
+	mutex_lock(&mm->asi_init_lock);
+	asi = mm->asi[class_id];
+	if (asi)
+		*out_asi = asi;
+	else
+		err = asi_create_domain(mm, class_id, out_asi);
+	mutex_unlock(&mm->asi_init_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(asi_init);
+
+/**
+ * asi_init_mm_state() - initialize the ASI part of a new mm
+ * @mm: the mm, from mm_init().
+ *
+ * Called before anything in mm_init() can fail, so that teardown never
+ * sees the domain pointers that dup_mm() copied from the parent.
+ */
+void asi_init_mm_state(struct mm_struct *mm)
+{
+	memset(mm->asi, 0, sizeof(mm->asi));
+	mutex_init(&mm->asi_init_lock);
+}
+
+/**
+ * asi_destroy_mm_state() - free every domain of @mm
+ * @mm: the mm, from __mmdrop(); nobody else can reach it any more.
+ *
+ * May run in atomic context and on the exit path of every process: no
+ * sleeping, no asi_init_lock, no TLB generation bump (see rule 4 above).
+ * Safe on an mm whose mm_init() failed after asi_init_mm_state().
+ */
+void asi_destroy_mm_state(struct mm_struct *mm)
+{
+	int i;
+
+	KUNIT_STATIC_STUB_REDIRECT(asi_destroy_mm_state, mm);
+
+	for (i = 0; i < ASI_MAX_NUM_CLASSES; i++) {
+		struct asi *asi = mm->asi[i];
+
+		if (!asi)
+			continue;
+		/* Rule 5: nobody runs in a domain of an mm being freed. */
+		WARN_ON_ONCE(raw_cpu_read(asi_cpu_curr) == asi);
+		WRITE_ONCE(mm->asi[i], NULL);
+		asi_domain_free(asi);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
+
+/*
+ * Work out the CR3 value that enters @asi: its page table, and with PCIDs
+ * the domain's PCID, keeping the PCID's entries (no-flush) only when they
+ * are known not to be stale.  Returns 0 if @asi's mm has no ASID slot on
+ * this CPU, which cannot happen while current->mm == asi->mm.
+ */
+static unsigned long asi_restricted_cr3(struct asi *asi)
+{
+	unsigned long cr3 = __pa(asi->pgd);
+	unsigned long *fresh;
+	int slot;
+
+	if (!asi_arch_has_pcid())
+		return cr3;
+
+	slot = asi_arch_asid_slot(asi->mm);
+	if (WARN_ON_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS))
+		return 0;
+
+	cr3 |= asi_pcid(slot, asi->class_id);
+	fresh = this_cpu_ptr(&asi_pcid_fresh[slot]);
+	if (*fresh & BIT(asi->class_id))
+		cr3 |= ASI_CR3_NOFLUSH;
+	*fresh |= BIT(asi->class_id);
+	return cr3;
+}
+
+static void asi_leave(struct asi *asi)
+{
+	const struct asi_class_ops *ops = asi_classes[asi->class_id].ops;
+
+	if (ops->pre_exit)
+		ops->pre_exit(asi);
+	__this_cpu_inc(asi_stats[asi->class_id].exits);
+}
+
+/**
+ * asi_enter() - switch this CPU into @asi's restricted address space
+ * @asi: a domain from asi_init() for current->mm, or NULL (no-op).
+ *
+ * Entering the domain already loaded is a no-op; entering another one
+ * leaves the first (its pre_exit hook runs) without passing through the
+ * normal address space.  The CPU stays restricted until asi_exit(), a
+ * context switch or an mm switch.
+ *
+ * Warns and does nothing if @asi belongs to another mm than current's.
+ */
+void asi_enter(struct asi *asi)
+{
+	const struct asi_class_ops *ops;
+	unsigned long flags, cr3;
+	struct asi *prev;
+
+	if (!asi_enabled() || !asi)
+		return;
+	if (WARN(asi->mm != current->mm,
+		 "asi_enter() into a domain of another mm\n"))
+		return;
+
+	local_irq_save(flags);
+	prev = this_cpu_read(asi_cpu_curr);
+	if (prev == asi)
+		goto out;
+
+	cr3 = asi_restricted_cr3(asi);
+	if (!cr3)
+		goto out;
+	if (prev)
+		asi_leave(prev);
+	asi_arch_write_cr3(cr3);
+	this_cpu_write(asi_cpu_curr, asi);
+	__this_cpu_inc(asi_stats[asi->class_id].enters);
+
+	ops = asi_classes[asi->class_id].ops;
+	if (ops->post_enter)
+		ops->post_enter(asi);
+out:
+	local_irq_restore(flags);
+}
+EXPORT_SYMBOL_GPL(asi_enter);
+
+/**
+ * __asi_exit() - leave the restricted address space; see asi_exit()
+ *
+ * The normal address space's PCID is kept by the kernel's own TLB code,
+ * so the backend tells which CR3 value reloads it.
+ */
+void __asi_exit(void)
+{
+	unsigned long flags;
+	struct asi *asi;
+
+	local_irq_save(flags);
+	asi = this_cpu_read(asi_cpu_curr);
+	if (asi) {
+		asi_leave(asi);
+		asi_arch_write_cr3(asi_arch_unrestricted_cr3());
+		this_cpu_write(asi_cpu_curr, NULL);
+	}
+	local_irq_restore(flags);
+}
+EXPORT_SYMBOL_GPL(__asi_exit);
+
+/**
+ * asi_get_current() - the domain this CPU is in
+ *
+ * Only meaningful with preemption disabled: a preemptible kthread's
+ * active_mm can change under it, and with it the domain could be freed
+ * before the caller looks at it.  Warns when called preemptible; use
+ * asi_is_restricted() for a racy yes/no instead.
+ *
+ * Return: the loaded domain, or NULL when unrestricted or ASI is off.
+ */
+struct asi *asi_get_current(void)
+{
+	if (!asi_enabled())
+		return NULL;
+	WARN_ONCE(preemptible(), "asi_get_current() called preemptible\n");
+	return this_cpu_read(asi_cpu_curr);
+}
+EXPORT_SYMBOL_GPL(asi_get_current);
+
+/**
+ * asi_note_asid_reuse() - an ASID slot now serves a different mm
+ * @slot: the slot on this CPU.
+ *
+ * Called by the backend, with interrupts disabled, when the kernel hands
+ * @slot to another mm (or otherwise flushes the slot's kernel PCID): the
+ * restricted PCIDs of the slot may still hold the previous owner's
+ * translations, so the next entry into each of them must flush.
+ */
+void asi_note_asid_reuse(unsigned int slot)
+{
+	if (WARN_ON_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS))
+		return;
+	this_cpu_write(asi_pcid_fresh[slot], 0);
+}
+
+/**
+ * asi_tlb_flush_one_user() - invalidate a user address in @mm's domains
+ * @mm: the mm whose mapping of @addr changed.
+ * @addr: the user address.
+ *
+ * Called next to the normal single-address flush on a CPU where @mm owns
+ * an ASID slot.  Each initialized domain gets an INVPCID individual-address
+ * on its PCID; without INVPCID the loaded domain gets INVLPG and the others
+ * are flushed on their next entry.  Without PCIDs nothing is needed: every
+ * CR3 write already flushed the restricted spaces, and the caller's INVLPG
+ * covers the loaded one.
+ */
+void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr)
+{
+	unsigned long flags;
+	bool invpcid;
+	int slot, i;
+
+	if (!asi_enabled() || !mm || !asi_arch_has_pcid())
+		return;
+
+	local_irq_save(flags);
+	slot = asi_arch_asid_slot(mm);
+	if (slot < 0 || WARN_ON_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS))
+		goto out;
+	invpcid = asi_arch_has_invpcid();
+
+	for (i = 0; i < ASI_MAX_NUM_CLASSES; i++) {
+		struct asi *asi = smp_load_acquire(&mm->asi[i]);
+
+		if (!asi)
+			continue;
+		if (invpcid) {
+			asi_arch_invpcid_addr(asi_pcid(slot, i), addr);
+			__this_cpu_inc(asi_stats[i].flushes);
+		} else if (this_cpu_read(asi_cpu_curr) == asi) {
+			asi_arch_invlpg(addr);
+			__this_cpu_inc(asi_stats[i].flushes);
+		} else {
+			__this_cpu_and(asi_pcid_fresh[slot], ~BIT(i));
+			__this_cpu_inc(asi_stats[i].flushes_deferred);
+		}
+	}
+out:
+	local_irq_restore(flags);
+}
+EXPORT_SYMBOL_GPL(asi_tlb_flush_one_user);
+
+/**
+ * asi_class_stats() - read the counters of a class
+ * @class_id: the class.
+ * @stats: filled in, summed over all CPUs.
+ *
+ * Return: 0, or -EINVAL for a bad class id.
+ */
+int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats)
+{
+	int cpu;
+
+	if (!asi_class_id_valid(class_id) || !stats)
+		return -EINVAL;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->domains = atomic_read(&asi_classes[class_id].nr_domains);
+	for_each_possible_cpu(cpu) {
+		struct asi_pcpu_stats *s = &per_cpu(asi_stats, cpu)[class_id];
+
+		stats->enters += READ_ONCE(s->enters);
+		stats->exits += READ_ONCE(s->exits);
+		stats->flushes += READ_ONCE(s->flushes);
+		stats->flushes_deferred += READ_ONCE(s->flushes_deferred);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(asi_class_stats);

@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Assemble the kernel tree the ASI overlay is built in:
+#   1. make sure the build tools and the Linux 6.12 source are there,
+#   2. unpack (or copy) the source into $TREE, once,
+#   3. apply patches/, re-applying them when patches/ changed,
+#   4. lay this repository's files over the tree as symlinks, so that
+#      Kbuild sees every edit and rebuilds only what it touches.
+#
+# Usage: mktree.sh REPO TREE   (env: KERNEL_TARBALL, KERNEL_SRC)
+
+set -euo pipefail
+
+REPO=$(cd "$1" && pwd)
+TREE=$2
+KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+KERNEL_SRC=${KERNEL_SRC:-}
+
+# Directories of this repository that sit at kernel paths.
+OVERLAY_DIRS="arch include lib mm tools"
+# Debian packages, and the command each provides.
+PKGS="gcc make flex bison bc python3 patch xz-utils libelf-dev"
+CMDS="gcc make flex bison bc python3 patch xz"
+
+say() { echo "mktree: $*"; }
+die() { echo "mktree: error: $*" >&2; exit 1; }
+
+need_install() {
+	local c
+	for c in $CMDS; do
+		command -v "$c" >/dev/null || return 0
+	done
+	[ -f /usr/include/gelf.h ] || return 0
+	[ -n "$KERNEL_SRC" ] || [ -f "$KERNEL_TARBALL" ] || return 0
+	return 1
+}
+
+install_deps() {
+	local pkgs=$PKGS
+	if [ -z "$KERNEL_SRC" ] && [ "$KERNEL_TARBALL" = /usr/src/linux-source-6.12.tar.xz ]; then
+		pkgs="$pkgs linux-source-6.12"
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		die "missing build tools or kernel source. As root, run:
+    apt-get update && apt-get install -y $pkgs
+or point KERNEL_TARBALL= at a 6.12.y tarball, or KERNEL_SRC= at a 6.12 tree."
+	fi
+	say "installing: $pkgs"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pkgs >/dev/null
+}
+
+base_id() {
+	if [ -n "$KERNEL_SRC" ]; then
+		echo "src $(cd "$KERNEL_SRC" && pwd)"
+	else
+		echo "tarball $KERNEL_TARBALL $(stat -c '%s %Y' "$KERNEL_TARBALL")"
+	fi
+}
+
+unpack() {
+	local tmp="$TREE.new"
+
+	rm -rf "$tmp" "$TREE"
+	mkdir -p "$tmp"
+	if [ -n "$KERNEL_SRC" ]; then
+		[ -f "$KERNEL_SRC/Makefile" ] || die "KERNEL_SRC=$KERNEL_SRC is not a kernel tree"
+		say "copying $KERNEL_SRC"
+		tar -C "$KERNEL_SRC" --exclude=.git -cf - . | tar -C "$tmp" -xf -
+	else
+		say "unpacking $KERNEL_TARBALL"
+		tar -C "$tmp" --strip-components=1 -xf "$KERNEL_TARBALL"
+	fi
+	grep -q '^PATCHLEVEL = 12$' "$tmp/Makefile" &&
+		grep -q '^VERSION = 6$' "$tmp/Makefile" ||
+		die "the kernel source is not Linux 6.12"
+	[ -f "$tmp/.config" ] && die "the kernel source is configured (.config); give a clean tree"
+	base_id > "$tmp/.asi-base"
+	mv "$tmp" "$TREE"
+}
+
+patches_id() {
+	cat "$REPO"/patches/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+apply_patches() {
+	local p applied="$TREE/.asi-applied"
+
+	if [ -f "$TREE/.asi-patches" ] && [ "$(cat "$TREE/.asi-patches")" = "$(patches_id)" ]; then
+		return 0
+	fi
+	if [ -d "$applied" ]; then
+		say "patches/ changed: reverting the old series"
+		for p in $(ls "$applied"/*.patch 2>/dev/null | sort -r); do
+			if ! patch -d "$TREE" -p1 -R -s --no-backup-if-mismatch < "$p"; then
+				say "cannot revert $(basename "$p"): starting from a fresh tree"
+				unpack
+				break
+			fi
+		done
+		rm -rf "$applied"
+	fi
+	rm -f "$TREE/.asi-patches"
+	mkdir -p "$applied.tmp"
+	for p in "$REPO"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		say "applying $(basename "$p")"
+		patch -d "$TREE" -p1 -s -N --no-backup-if-mismatch < "$p" ||
+			die "$(basename "$p") does not apply to this kernel"
+		cp "$p" "$applied.tmp/"
+	done
+	mv "$applied.tmp" "$applied"
+	patches_id > "$TREE/.asi-patches"
+}
+
+lay_overlay() {
+	local f dir link
+
+	# Links whose file left the repository go too.
+	find "$TREE" -path "$TREE/.asi-applied" -prune -o -type l -lname "$REPO/*" -print |
+	while read -r link; do
+		[ -e "$link" ] || rm -f "$link"
+	done
+	for dir in $OVERLAY_DIRS; do
+		[ -d "$REPO/$dir" ] || continue
+		(cd "$REPO" && find "$dir" -type f ! -name '*~' ! -name '.*.swp') |
+		while read -r f; do
+			if [ -e "$TREE/$f" ] && [ ! -L "$TREE/$f" ]; then
+				die "$f would replace a kernel file: change it through patches/"
+			fi
+			mkdir -p "$TREE/$(dirname "$f")"
+			ln -sfn "$REPO/$f" "$TREE/$f"
+		done
+	done
+}
+
+if need_install; then
+	install_deps
+fi
+[ -n "$KERNEL_SRC" ] || [ -f "$KERNEL_TARBALL" ] || die "no kernel tarball at $KERNEL_TARBALL"
+
+if [ ! -f "$TREE/.asi-base" ] || [ "$(cat "$TREE/.asi-base")" != "$(base_id)" ]; then
+	unpack
+fi
+apply_patches
+lay_overlay

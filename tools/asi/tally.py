@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Add up the KUnit results of every run of `make check`.
+
+Reads each *.log in the results directory, takes kunit.py's closing
+"Testing complete. Ran N tests: passed: X, ..." line, and prints one line
+per run and a last line "N passed, N failed, N skipped".  A run without
+that line (the kernel did not build or boot) counts as one failure.
+Exits non-zero if anything failed, checkpatch included.
+"""
+
+import os
+import re
+import sys
+
+SUMMARY = re.compile(r'Testing complete\. Ran (\d+) tests?:?(.*)')
+
+
+def tally_run(path):
+    counts = {'passed': 0, 'failed': 0, 'crashed': 0, 'skipped': 0,
+              'errors': 0}
+    found = False
+    with open(path, errors='replace') as f:
+        for line in f:
+            m = SUMMARY.search(line)
+            if not m:
+                continue
+            found = True
+            for key, num in re.findall(r'(\w+): (\d+)', m.group(2)):
+                if key in counts:
+                    counts[key] += int(num)
+    failed = counts['failed'] + counts['crashed'] + counts['errors']
+    if not found:
+        failed = 1
+    return found, counts['passed'], failed, counts['skipped']
+
+
+def main():
+    results = sys.argv[1]
+    total_p = total_f = total_s = 0
+    ok = True
+    for name in sorted(os.listdir(results)):
+        path = os.path.join(results, name)
+        if name == 'checkpatch.log':
+            with open(path, errors='replace') as f:
+                clean = 'checkpatch: clean' in f.read()
+            print(f'check: checkpatch --strict: {"clean" if clean else "FAILED"}')
+            ok = ok and clean
+            continue
+        if not name.endswith('.log'):
+            continue
+        found, p, f, s = tally_run(path)
+        run = name[:-4]
+        if found:
+            print(f'check: {run}: {p} passed, {f} failed, {s} skipped')
+        else:
+            print(f'check: {run}: no KUnit results (build or boot failed), see {path}')
+        total_p, total_f, total_s = total_p + p, total_f + f, total_s + s
+    ok = ok and total_f == 0 and total_p > 0
+    print(f'{total_p} passed, {total_f} failed, {total_s} skipped')
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
