@@ -2,7 +2,7 @@
 /*
  * Address Space Isolation: the shared core.
  *
- * Everything here is a decision; the backend (arch/x86/mm/asi.c, or the
+ * Everything here is a decision; the backend (x86 in arch/x86/mm/, or the
  * mocked TLB in arch/um/asi/) only carries out machine effects: load a
  * CR3 value, invalidate an address in a PCID, allocate a page table.  That
  * split lets the UML build check on any laptop the decisions that x86
@@ -24,7 +24,7 @@
  * 4. Because a domain is never re-initialized inside an mm, teardown does
  *    not need to bump the mm's TLB generation.  What does need care is an
  *    ASID slot that passes to a new mm: the restricted PCIDs of that slot
- *    may hold the old mm's translations (asi_note_asid_reuse()).
+ *    may hold the old mm's translations (asi_invalidate_slot()).
  * 5. asi_enter() warns if asi->mm != current->mm.  A CPU inside a domain
  *    runs a task holding the domain's mm (task->mm or task->active_mm), so
  *    the domain cannot be freed under it.
@@ -40,22 +40,23 @@
 
 #include <linux/asi.h>
 #include <linux/cpu.h>
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
 #include <linux/init.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <asm/tlbflush.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
-DEFINE_STATIC_KEY_FALSE(asi_enabled_key);
-EXPORT_SYMBOL_GPL(asi_enabled_key);
-
-/* The domain loaded on this CPU, NULL while unrestricted. */
-DEFINE_PER_CPU(struct asi *, asi_cpu_curr);
-EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_curr);
+#define CREATE_TRACE_POINTS
+#include <trace/events/asi.h>
 
 /*
  * Per ASID slot, a bit per class: set while the PCID of that (slot, class)
@@ -68,6 +69,7 @@ static DEFINE_PER_CPU(unsigned long[ASI_ARCH_NR_ASID_SLOTS], asi_pcid_fresh);
 struct asi_pcpu_stats {
 	unsigned long enters;
 	unsigned long exits;
+	unsigned long fault_exits;
 	unsigned long flushes;
 	unsigned long flushes_deferred;
 };
@@ -81,6 +83,14 @@ static struct asi_class {
 
 /* Serializes class registration against domain creation. */
 static DEFINE_MUTEX(asi_class_lock);
+
+/* On unless booted with asi=off or mitigations=off; see asi_setup(). */
+DEFINE_STATIC_KEY_FALSE(asi_enabled_key);
+EXPORT_SYMBOL_GPL(asi_enabled_key);
+
+/* The domain loaded on this CPU, NULL while unrestricted. */
+DEFINE_PER_CPU(struct asi *, asi_cpu_curr);
+EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_curr);
 
 static_assert(ASI_MAX_NUM_CLASSES < (1 << ASI_PCID_CLASS_BITS));
 static_assert(ASI_ARCH_NR_ASID_SLOTS < (1 << ASI_PCID_CLASS_SHIFT));
@@ -112,6 +122,10 @@ static int __init asi_setup(void)
 	bool on = asi_boot_mode == ASI_BOOT_ON ||
 		  (asi_boot_mode == ASI_BOOT_AUTO && !cpu_mitigations_off());
 
+	if (on && !asi_arch_init()) {
+		pr_info("not supported on this machine\n");
+		on = false;
+	}
 	if (on)
 		static_branch_enable(&asi_enabled_key);
 	pr_info("%s\n", on ? "enabled" : "disabled");
@@ -237,6 +251,7 @@ static int asi_create_domain(struct mm_struct *mm, enum asi_class_id class_id,
 		goto out;
 	}
 	atomic_inc(&asi_classes[class_id].nr_domains);
+	/* Pairs with the acquire loads in asi_init() and the flush fan-out. */
 	smp_store_release(&mm->asi[class_id], asi);
 	*out_asi = asi;
 out:
@@ -273,13 +288,15 @@ int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 	*out_asi = NULL;
 	if (WARN_ON(!mm || !asi_class_id_valid(class_id)))
 		return -EINVAL;
-	if (WARN(mm != current->mm, "asi_init() on an mm that is not current->mm\n"))
+	if (WARN(mm != current->mm, "%s() on an mm that is not current->mm\n",
+		 __func__))
 		return -EINVAL;
 	might_sleep();
 
 	if (!asi_enabled())
 		return 0;
 
+	/* Lockless fast path; pairs with asi_create_domain()'s release. */
 	asi = smp_load_acquire(&mm->asi[class_id]);
 	if (asi) {
 		*out_asi = asi;
@@ -330,7 +347,8 @@ void asi_destroy_mm_state(struct mm_struct *mm)
 		if (!asi)
 			continue;
 		/* Rule 5: nobody runs in a domain of an mm being freed. */
-		WARN_ON_ONCE(raw_cpu_read(asi_cpu_curr) == asi);
+		if (WARN_ON_ONCE(raw_cpu_read(asi_cpu_curr) == asi))
+			__asi_exit();
 		WRITE_ONCE(mm->asi[i], NULL);
 		asi_domain_free(asi);
 	}
@@ -364,13 +382,14 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 	return cr3;
 }
 
-static void asi_leave(struct asi *asi)
+static void asi_leave(struct asi *asi, enum asi_exit_reason reason)
 {
 	const struct asi_class_ops *ops = asi_classes[asi->class_id].ops;
 
 	if (ops->pre_exit)
 		ops->pre_exit(asi);
 	__this_cpu_inc(asi_stats[asi->class_id].exits);
+	trace_asi_exit(asi->class_id, reason);
 }
 
 /**
@@ -393,7 +412,7 @@ void asi_enter(struct asi *asi)
 	if (!asi_enabled() || !asi)
 		return;
 	if (WARN(asi->mm != current->mm,
-		 "asi_enter() into a domain of another mm\n"))
+		 "%s() into a domain of another mm\n", __func__))
 		return;
 
 	local_irq_save(flags);
@@ -405,10 +424,11 @@ void asi_enter(struct asi *asi)
 	if (!cr3)
 		goto out;
 	if (prev)
-		asi_leave(prev);
+		asi_leave(prev, ASI_EXIT_SWITCH);
 	asi_arch_write_cr3(cr3);
 	this_cpu_write(asi_cpu_curr, asi);
 	__this_cpu_inc(asi_stats[asi->class_id].enters);
+	trace_asi_enter(asi->class_id, cr3);
 
 	ops = asi_classes[asi->class_id].ops;
 	if (ops->post_enter)
@@ -424,7 +444,7 @@ EXPORT_SYMBOL_GPL(asi_enter);
  * The normal address space's PCID is kept by the kernel's own TLB code,
  * so the backend tells which CR3 value reloads it.
  */
-void __asi_exit(void)
+static void asi_exit_reason(enum asi_exit_reason reason)
 {
 	unsigned long flags;
 	struct asi *asi;
@@ -432,13 +452,44 @@ void __asi_exit(void)
 	local_irq_save(flags);
 	asi = this_cpu_read(asi_cpu_curr);
 	if (asi) {
-		asi_leave(asi);
+		asi_leave(asi, reason);
 		asi_arch_write_cr3(asi_arch_unrestricted_cr3());
 		this_cpu_write(asi_cpu_curr, NULL);
 	}
 	local_irq_restore(flags);
 }
+
+void __asi_exit(void)
+{
+	asi_exit_reason(ASI_EXIT_CALL);
+}
 EXPORT_SYMBOL_GPL(__asi_exit);
+
+/**
+ * asi_handle_fault() - the page fault policy inside a restricted space
+ * @addr: the faulting address.
+ *
+ * Called first thing by the architecture's page fault handler.  A fault
+ * while restricted is taken to be an access to memory the restricted page
+ * table does not map: leave ASI and let the access be retried in the
+ * normal address space.  If the normal table does not map @addr either,
+ * the retry faults again, unrestricted, and is handled as usual.
+ *
+ * Context: any, interrupts disabled.
+ * Return: true if the fault was handled by leaving ASI.
+ */
+bool asi_handle_fault(unsigned long addr)
+{
+	struct asi *asi;
+
+	if (!asi_is_restricted())
+		return false;
+	asi = this_cpu_read(asi_cpu_curr);
+	__this_cpu_inc(asi_stats[asi->class_id].fault_exits);
+	trace_asi_fault_exit(asi->class_id, addr);
+	asi_exit_reason(ASI_EXIT_FAULT);
+	return true;
+}
 
 /**
  * asi_get_current() - the domain this CPU is in
@@ -454,21 +505,21 @@ struct asi *asi_get_current(void)
 {
 	if (!asi_enabled())
 		return NULL;
-	WARN_ONCE(preemptible(), "asi_get_current() called preemptible\n");
+	WARN_ONCE(preemptible(), "%s() called preemptible\n", __func__);
 	return this_cpu_read(asi_cpu_curr);
 }
 EXPORT_SYMBOL_GPL(asi_get_current);
 
 /**
- * asi_note_asid_reuse() - an ASID slot now serves a different mm
+ * asi_invalidate_slot() - the restricted PCIDs of an ASID slot are stale
  * @slot: the slot on this CPU.
  *
  * Called by the backend, with interrupts disabled, when the kernel hands
- * @slot to another mm (or otherwise flushes the slot's kernel PCID): the
- * restricted PCIDs of the slot may still hold the previous owner's
- * translations, so the next entry into each of them must flush.
+ * @slot to another mm or flushes the slot's normal PCID whole: the slot's
+ * restricted PCIDs may hold translations that are no longer valid, so the
+ * next entry into each of them must flush it.
  */
-void asi_note_asid_reuse(unsigned int slot)
+void asi_invalidate_slot(unsigned int slot)
 {
 	if (WARN_ON_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS))
 		return;
@@ -503,6 +554,7 @@ void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr)
 	invpcid = asi_arch_has_invpcid();
 
 	for (i = 0; i < ASI_MAX_NUM_CLASSES; i++) {
+		/* Pairs with asi_create_domain()'s release: a whole domain. */
 		struct asi *asi = smp_load_acquire(&mm->asi[i]);
 
 		if (!asi)
@@ -522,6 +574,62 @@ out:
 	local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(asi_tlb_flush_one_user);
+
+/**
+ * asi_alloc_sensitive_pages() - allocate memory no restricted space maps
+ * @gfp: allocation flags.
+ * @order: log2 of the number of pages.
+ *
+ * The pages are removed from every restricted page table and from the
+ * global TLB entries of the normal one, so that no restricted address
+ * space can reach them, even speculatively; an access from inside a domain
+ * faults and leaves ASI (asi_handle_fault()).  With ASI off this is
+ * alloc_pages().
+ *
+ * Context: process context, may sleep.
+ * Return: the first page, or NULL.
+ */
+struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+	unsigned long addr;
+
+	if (!page || !asi_enabled())
+		return page;
+	might_sleep();
+	addr = (unsigned long)page_address(page);
+	if (asi_arch_set_sensitive((void *)addr, 1UL << order, true)) {
+		__free_pages(page, order);
+		return NULL;
+	}
+	/* Translations cached while the pages were mapped must go too. */
+	flush_tlb_kernel_range(addr, addr + (PAGE_SIZE << order));
+	return page;
+}
+EXPORT_SYMBOL_GPL(asi_alloc_sensitive_pages);
+
+/**
+ * asi_free_sensitive_pages() - free memory from asi_alloc_sensitive_pages()
+ * @page: the first page.
+ * @order: as allocated.
+ *
+ * The pages are mapped in the restricted spaces again before they go back
+ * to the page allocator.  If that fails they are leaked (with a warning)
+ * rather than handed out unmapped.
+ *
+ * Context: process context, may sleep.
+ */
+void asi_free_sensitive_pages(struct page *page, unsigned int order)
+{
+	if (!page)
+		return;
+	if (asi_enabled() &&
+	    WARN_ON(asi_arch_set_sensitive(page_address(page), 1UL << order,
+					   false)))
+		return;
+	__free_pages(page, order);
+}
+EXPORT_SYMBOL_GPL(asi_free_sensitive_pages);
 
 /**
  * asi_class_stats() - read the counters of a class
@@ -544,9 +652,49 @@ int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats)
 
 		stats->enters += READ_ONCE(s->enters);
 		stats->exits += READ_ONCE(s->exits);
+		stats->fault_exits += READ_ONCE(s->fault_exits);
 		stats->flushes += READ_ONCE(s->flushes);
 		stats->flushes_deferred += READ_ONCE(s->flushes_deferred);
 	}
 	return 0;
 }
 EXPORT_SYMBOL_GPL(asi_class_stats);
+
+#ifdef CONFIG_DEBUG_FS
+static const char *const asi_class_names[ASI_MAX_NUM_CLASSES] = {
+	[ASI_CLASS_KVM] = "kvm",
+	[ASI_CLASS_USERSPACE] = "userspace",
+	[ASI_CLASS_TEST] = "test",
+};
+
+static int asi_stats_show(struct seq_file *m, void *v)
+{
+	enum asi_class_id id = (uintptr_t)m->private;
+	struct asi_class_stats s;
+
+	asi_class_stats(id, &s);
+	seq_printf(m, "domains %lu\nenters %lu\nexits %lu\nfault_exits %lu\n"
+		   "flushes %lu\nflushes_deferred %lu\n", s.domains, s.enters,
+		   s.exits, s.fault_exits, s.flushes, s.flushes_deferred);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_stats);
+
+/* /sys/kernel/debug/asi/<class>/stats: the counters of asi_class_stats(). */
+static int __init asi_debugfs_init(void)
+{
+	struct dentry *root, *dir;
+	enum asi_class_id id;
+
+	if (!asi_enabled())
+		return 0;
+	root = debugfs_create_dir("asi", NULL);
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		dir = debugfs_create_dir(asi_class_names[id], root);
+		debugfs_create_file("stats", 0400, dir, (void *)(uintptr_t)id,
+				    &asi_stats_fops);
+	}
+	return 0;
+}
+late_initcall(asi_debugfs_init);
+#endif

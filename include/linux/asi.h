@@ -20,7 +20,9 @@
  */
 
 #include <linux/asi_types.h>
+#include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/gfp.h>
 #include <linux/jump_label.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
@@ -46,7 +48,8 @@ struct asi_class_ops {
  * struct asi_class_stats - counters of one class, summed over all CPUs
  * @domains: domains of the class that are alive (created, mm not freed).
  * @enters: switches into a domain of the class.
- * @exits: switches out of a domain of the class.
+ * @exits: switches out of a domain of the class, fault exits included.
+ * @fault_exits: exits forced by a page fault inside a domain of the class.
  * @flushes: single-address invalidations issued into the class's PCIDs.
  * @flushes_deferred: invalidations turned into "flush this PCID on the
  *	next entry" because the CPU has no INVPCID.
@@ -55,6 +58,7 @@ struct asi_class_stats {
 	unsigned long domains;
 	unsigned long enters;
 	unsigned long exits;
+	unsigned long fault_exits;
 	unsigned long flushes;
 	unsigned long flushes_deferred;
 };
@@ -66,7 +70,7 @@ struct asi_class_stats {
  * bits 8-10; bit 11 stays free for the KPTI user PCID.
  */
 #define ASI_CR3_PCID_MASK		0xfffUL
-#define ASI_CR3_NOFLUSH			(1UL << 63)
+#define ASI_CR3_NOFLUSH			BIT_ULL(63)
 #define ASI_PCID_CLASS_SHIFT		8
 #define ASI_PCID_CLASS_BITS		3
 
@@ -80,6 +84,19 @@ struct asi_class_stats {
 static inline u16 asi_pcid(unsigned int slot, enum asi_class_id class_id)
 {
 	return (slot + 1) | ((class_id + 1) << ASI_PCID_CLASS_SHIFT);
+}
+
+/**
+ * asi_normal_pcid() - the PCID of the normal (unrestricted) address space
+ * @slot: the mm's ASID slot on this CPU.
+ *
+ * The kernel PCID of arch/x86/mm/tlb.c; PCID 0 stays for PCID-unaware code.
+ *
+ * Return: the 12-bit PCID.
+ */
+static inline u16 asi_normal_pcid(unsigned int slot)
+{
+	return slot + 1;
 }
 
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
@@ -137,8 +154,11 @@ struct asi *asi_get_current(void);
 void asi_init_mm_state(struct mm_struct *mm);
 void asi_destroy_mm_state(struct mm_struct *mm);
 void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr);
-void asi_note_asid_reuse(unsigned int slot);
+void asi_invalidate_slot(unsigned int slot);
+bool asi_handle_fault(unsigned long addr);
 int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
+struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order);
+void asi_free_sensitive_pages(struct page *page, unsigned int order);
 
 /**
  * asi_exit() - leave the restricted address space, if this CPU is in one
@@ -159,10 +179,18 @@ static __always_inline void asi_exit(void)
  * interrupts disabled.
  */
 
+/* Can this machine run ASI?  Called once at boot; false turns ASI off. */
+bool asi_arch_init(void);
 /* Allocate and populate @asi's restricted page table; may sleep. */
 pgd_t *asi_arch_alloc_pgd(struct asi *asi);
 /* Free it; called from __mmdrop(), so atomic-safe. */
 void asi_arch_free_pgd(struct asi *asi);
+/*
+ * Remove @npages pages at @addr (direct map) from every restricted page
+ * table and keep no global translation of them (@sensitive), or map them
+ * again.  May sleep; the core flushes the TLBs afterwards.
+ */
+int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive);
 /* Load @cr3 (physical page table address, PCID and no-flush bit). */
 void asi_arch_write_cr3(unsigned long cr3);
 /* The CR3 value of the normal address space this CPU has loaded. */
@@ -216,12 +244,25 @@ static inline void asi_tlb_flush_one_user(struct mm_struct *mm,
 {
 }
 
-static inline void asi_note_asid_reuse(unsigned int slot) { }
+static inline void asi_invalidate_slot(unsigned int slot) { }
+static inline bool asi_handle_fault(unsigned long addr) { return false; }
 
 static inline int asi_class_stats(enum asi_class_id class_id,
 				  struct asi_class_stats *stats)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline struct page *asi_alloc_sensitive_pages(gfp_t gfp,
+						     unsigned int order)
+{
+	return alloc_pages(gfp, order);
+}
+
+static inline void asi_free_sensitive_pages(struct page *page,
+					    unsigned int order)
+{
+	__free_pages(page, order);
 }
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */

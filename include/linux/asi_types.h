@@ -23,6 +23,18 @@ enum asi_class_id {
 	ASI_MAX_NUM_CLASSES,
 };
 
+/**
+ * enum asi_exit_reason - why a CPU left a restricted address space
+ * @ASI_EXIT_CALL: asi_exit(), a context switch or an mm switch.
+ * @ASI_EXIT_SWITCH: asi_enter() into another domain.
+ * @ASI_EXIT_FAULT: a page fault inside the domain (asi_handle_fault()).
+ */
+enum asi_exit_reason {
+	ASI_EXIT_CALL,
+	ASI_EXIT_SWITCH,
+	ASI_EXIT_FAULT,
+};
+
 struct asi;
 
 #endif /* _LINUX_ASI_TYPES_H */

@@ -8,7 +8,6 @@
 #include <kunit/test.h>
 #include <linux/asi.h>
 #include <linux/completion.h>
-#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -16,6 +15,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <trace/events/asi.h>
 
 #include "asi_kunit.h"
 
@@ -762,7 +762,7 @@ static void asi_context_switch_exits(struct kunit *test)
 
 	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
 	asi_enter(asi[ASI_CLASS_TEST]);
-	msleep(1);
+	schedule_timeout_uninterruptible(1);
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
 	after = stats_of(test, ASI_CLASS_TEST);
 	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
@@ -790,6 +790,65 @@ static void asi_mm_switch_exits(struct kunit *test)
 	mmput(mm);
 }
 
+static struct {
+	int n;
+	char what[8];
+	int class_id[8];
+	int reason[8];
+} traced;
+
+static void trace_note(char what, int class_id, int reason)
+{
+	if (traced.n < ARRAY_SIZE(traced.what)) {
+		traced.what[traced.n] = what;
+		traced.class_id[traced.n] = class_id;
+		traced.reason[traced.n] = reason;
+	}
+	traced.n++;
+}
+
+static void probe_enter(void *data, int class_id, unsigned long cr3)
+{
+	trace_note('E', class_id, -1);
+}
+
+static void probe_exit(void *data, int class_id, int reason)
+{
+	trace_note('X', class_id, reason);
+}
+
+/* The enter and exit tracepoints fire with the class and the reason. */
+static void asi_tracepoints(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+
+	memset(&traced, 0, sizeof(traced));
+	mm = mm_with_domains(test, BIT(ASI_CLASS_KVM) | BIT(ASI_CLASS_TEST), asi);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_enter(probe_enter, NULL), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(probe_exit, NULL), 0);
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_KVM]);
+	asi_enter(asi[ASI_CLASS_TEST]);
+	asi_exit();
+	preempt_enable();
+	unregister_trace_asi_enter(probe_enter, NULL);
+	unregister_trace_asi_exit(probe_exit, NULL);
+	tracepoint_synchronize_unregister();
+
+	KUNIT_ASSERT_EQ(test, traced.n, 4);
+	KUNIT_EXPECT_EQ(test, traced.what[0], 'E');
+	KUNIT_EXPECT_EQ(test, traced.class_id[0], ASI_CLASS_KVM);
+	KUNIT_EXPECT_EQ(test, traced.what[1], 'X');
+	KUNIT_EXPECT_EQ(test, traced.class_id[1], ASI_CLASS_KVM);
+	KUNIT_EXPECT_EQ(test, traced.reason[1], ASI_EXIT_SWITCH);
+	KUNIT_EXPECT_EQ(test, traced.what[2], 'E');
+	KUNIT_EXPECT_EQ(test, traced.class_id[2], ASI_CLASS_TEST);
+	KUNIT_EXPECT_EQ(test, traced.what[3], 'X');
+	KUNIT_EXPECT_EQ(test, traced.reason[3], ASI_EXIT_CALL);
+	mm_release(mm);
+}
+
 static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_enter_exit),
 	KUNIT_CASE(asi_enter_twice_is_noop),
@@ -802,6 +861,7 @@ static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_hooks_every_class),
 	KUNIT_CASE(asi_context_switch_exits),
 	KUNIT_CASE(asi_mm_switch_exits),
+	KUNIT_CASE(asi_tracepoints),
 	{}
 };
 

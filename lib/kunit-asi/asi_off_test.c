@@ -66,6 +66,7 @@ static void asi_off_init_gives_null(struct kunit *test)
 static void asi_off_calls_accept_null(struct kunit *test)
 {
 	struct mm_struct *mm = asi_kunit_mm_new(test);
+	struct page *page;
 	struct asi *asi;
 
 	asi_kunit_mm_use(mm);
@@ -80,6 +81,9 @@ static void asi_off_calls_accept_null(struct kunit *test)
 	asi_tlb_flush_one_user(mm, 0x1000);
 	asi_exit();
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	asi_free_sensitive_pages(page, 0);
 	asi_kunit_mm_unuse(mm);
 	mmput(mm);
 }

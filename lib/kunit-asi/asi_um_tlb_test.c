@@ -7,6 +7,7 @@
 
 #include <kunit/test.h>
 #include <linux/asi.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/preempt.h>
 #include <linux/sched/mm.h>
@@ -237,6 +238,23 @@ static void um_pgd_freed_with_mm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.pgd_frees - before.pgd_frees, 1);
 }
 
+/* Sensitive pages are out of the restricted spaces until freed. */
+static void um_sensitive_pages(struct kunit *test)
+{
+	struct page *page = asi_alloc_sensitive_pages(GFP_KERNEL, 2);
+	void *p;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	p = page_address(page);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_TRUE(test, asi_um_tlb_is_sensitive(p + i * PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(p + 4 * PAGE_SIZE));
+	asi_free_sensitive_pages(page, 2);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(p + i * PAGE_SIZE));
+}
+
 static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_enter_loads_domain_cr3),
 	KUNIT_CASE(um_slot_reuse_forces_flush),
@@ -244,6 +262,7 @@ static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_no_pcid),
 	KUNIT_CASE(um_no_invpcid),
 	KUNIT_CASE(um_pgd_freed_with_mm),
+	KUNIT_CASE(um_sensitive_pages),
 	{}
 };
 

@@ -17,6 +17,7 @@
 #include <linux/minmax.h>
 #include <linux/mm_types.h>
 #include <linux/percpu.h>
+#include <linux/xarray.h>
 
 #define ASI_UM_TLB_LOG_SIZE	64
 
@@ -55,6 +56,11 @@ static void asi_um_tlb_record(struct asi_um_tlb *tlb, enum asi_um_tlb_op op,
 	ev->addr = addr;
 }
 
+bool asi_arch_init(void)
+{
+	return true;
+}
+
 pgd_t *asi_arch_alloc_pgd(struct asi *asi)
 {
 	pgd_t *pgd = (pgd_t *)__get_free_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -69,6 +75,46 @@ void asi_arch_free_pgd(struct asi *asi)
 	free_page((unsigned long)asi->pgd);
 	atomic_long_inc(&asi_um_pgd_frees);
 }
+
+/*
+ * The pages taken out of the restricted spaces.  UML has no restricted
+ * page tables to edit, so the mock keeps the set for tests to check.
+ */
+static DEFINE_XARRAY(asi_um_sensitive);
+
+int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
+{
+	unsigned long pfn = __pa(addr) >> PAGE_SHIFT, i;
+	int err;
+
+	might_sleep();
+	for (i = 0; i < npages; i++) {
+		if (!sensitive) {
+			xa_erase(&asi_um_sensitive, pfn + i);
+			continue;
+		}
+		err = xa_err(xa_store(&asi_um_sensitive, pfn + i,
+				      xa_mk_value(1), GFP_KERNEL));
+		if (err) {
+			while (i--)
+				xa_erase(&asi_um_sensitive, pfn + i);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/**
+ * asi_um_tlb_is_sensitive() - is the page at @addr out of the restricted spaces?
+ * @addr: a direct-map address.
+ *
+ * Return: true between asi_alloc_sensitive_pages() and its free.
+ */
+bool asi_um_tlb_is_sensitive(void *addr)
+{
+	return xa_load(&asi_um_sensitive, __pa(addr) >> PAGE_SHIFT);
+}
+EXPORT_SYMBOL_GPL(asi_um_tlb_is_sensitive);
 
 void asi_arch_write_cr3(unsigned long cr3)
 {
@@ -146,8 +192,9 @@ void asi_um_switch_mm(struct mm_struct *prev, struct mm_struct *next)
 	tlb = this_cpu_ptr(&asi_um_tlb);
 	if (tlb->loaded_mm != next) {
 		tlb->loaded_mm = next;
-		tlb->normal_cr3 = __pa(next->pgd) | (tlb->pcide ? 1 : 0);
-		asi_note_asid_reuse(0);
+		tlb->normal_cr3 = __pa(next->pgd) |
+				  (tlb->pcide ? asi_normal_pcid(0) : 0);
+		asi_invalidate_slot(0);
 		asi_arch_write_cr3(tlb->normal_cr3);
 	}
 	local_irq_restore(flags);
@@ -197,12 +244,12 @@ void asi_um_tlb_set_features(bool pcide, bool invpcid)
 	if (tlb->pcide != pcide) {
 		tlb->normal_cr3 &= ~ASI_CR3_PCID_MASK;
 		if (pcide)
-			tlb->normal_cr3 |= 1;
+			tlb->normal_cr3 |= asi_normal_pcid(0);
 	}
 	tlb->pcide = pcide;
 	tlb->invpcid = pcide && invpcid;
 	for (slot = 0; slot < ASI_ARCH_NR_ASID_SLOTS; slot++)
-		asi_note_asid_reuse(slot);
+		asi_invalidate_slot(slot);
 	local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(asi_um_tlb_set_features);

@@ -62,6 +62,7 @@ struct asi_um_tlb_event {
 };
 
 void asi_um_tlb_get_state(struct asi_um_tlb_state *state);
+bool asi_um_tlb_is_sensitive(void *addr);
 void asi_um_tlb_set_features(bool pcide, bool invpcid);
 unsigned int asi_um_tlb_log(struct asi_um_tlb_event *events, unsigned int max);
 
