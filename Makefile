@@ -10,47 +10,81 @@ JOBS ?= $(shell nproc)
 
 TREE := $(BUILD)/linux
 KUNIT := cd $(TREE) && ./tools/testing/kunit/kunit.py
-KUNIT_ASI := --kunitconfig=lib/kunit-asi --jobs=$(JOBS)
+KUNIT_ASI := --kunitconfig=lib/kunit-asi
+KUNIT_UM := $(KUNIT_ASI) --kunitconfig=lib/kunit-asi/um.kunitconfig
 RESULTS := $(BUILD)/results
+KUNIT_X86 := $(KUNIT_ASI) --kunitconfig=lib/kunit-asi/x86.kunitconfig \
+	--arch=x86_64 \
+	--qemu_config=tools/testing/kunit/qemu_configs/x86_64-asi.py
+
+# KVM=1: run the x86 kernel with hardware virtualization (PCID, INVPCID).
+ifeq ($(KVM),1)
+KUNIT_X86 += --qemu_args='-enable-kvm -cpu host'
+endif
 TALLY := python3 $(CURDIR)/tools/asi/tally.py
+
+# KASAN=1: the same suites under KASAN, in a build of their own (a cold
+# build takes about a minute longer).
+ifeq ($(KASAN),1)
+KUNIT_ASI += --kconfig_add CONFIG_KASAN=y
+KUNIT_UM += --kconfig_add CONFIG_KASAN=y
+UM_BUILD := $(BUILD)/um-kasan
+else
+UM_BUILD := $(BUILD)/um
+endif
 
 export KERNEL_TARBALL KERNEL_SRC
 
 .DEFAULT_GOAL := kunit
-.PHONY: kunit check tree checkpatch clean help
+.PHONY: kunit x86 check tree checkpatch clean help
 
 help:
 	@echo 'make kunit     build UML with ASI and run the KUnit suites (default)'
-	@echo 'make check     the pre-submit gate: UML with ASI on, booted with'
-	@echo '               asi=off and mitigations=off, built with ASI=n, and'
-	@echo '               checkpatch --strict; ends with "N passed, N failed"'
+	@echo 'make x86       build x86_64 with ASI and run the suites in QEMU'
+	@echo 'make check     the pre-submit gate: UML and x86_64 with ASI on,'
+	@echo '               booted with asi=off (and mitigations=off), built'
+	@echo '               with ASI=n, and checkpatch --strict; ends with'
+	@echo '               "N passed, N failed, N skipped"'
 	@echo 'make tree      only assemble the kernel tree in $(TREE)'
 	@echo 'make clean     remove $(BUILD)'
 	@echo 'Variables: KERNEL_TARBALL=<6.12.y tarball>  KERNEL_SRC=<6.12 tree>'
-	@echo '           BUILD=<dir>  JOBS=<n>'
+	@echo '           BUILD=<dir>  JOBS=<n>  KASAN=1 (UML runs under KASAN)'
+	@echo '           KVM=1 (x86 runs under KVM, for machines that can)'
 
 tree:
 	@bash tools/asi/mktree.sh $(CURDIR) $(TREE)
 
 kunit: tree
-	$(KUNIT) run $(KUNIT_ASI) --build_dir=$(BUILD)/um
+	$(KUNIT) run --jobs=$(JOBS) $(KUNIT_UM) --build_dir=$(UM_BUILD)
+
+x86: tree
+	$(KUNIT) run --jobs=$(JOBS) $(KUNIT_X86) --build_dir=$(BUILD)/x86
 
 # Every step runs even if an earlier one failed; tally.py adds up the KUnit
 # cases of all runs and fails the target if anything failed.
 check: tree
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	-$(KUNIT) run $(KUNIT_ASI) --build_dir=$(BUILD)/um \
+	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_UM) --build_dir=$(UM_BUILD) \
 		--kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/um-asi-on.log
-	-$(KUNIT) exec --build_dir=$(BUILD)/um \
+	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
 		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-asi-off.log
-	-$(KUNIT) exec --build_dir=$(BUILD)/um \
+	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
 		--kernel_args mitigations=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-mitigations-off.log
-	-$(KUNIT) run $(KUNIT_ASI) --build_dir=$(BUILD)/um-noasi \
+	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_UM) --build_dir=$(BUILD)/um-noasi \
 		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
 		--kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-config-off.log
+	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
+		--kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/x86-asi-on.log
+	-$(KUNIT) exec $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
+		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
+		2>&1 | tee $(RESULTS)/x86-asi-off.log
+	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_X86) --build_dir=$(BUILD)/x86-noasi \
+		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
+		--kernel_args asi_kunit.expect=off \
+		2>&1 | tee $(RESULTS)/x86-config-off.log
 	-@$(MAKE) --no-print-directory checkpatch 2>&1 | tee $(RESULTS)/checkpatch.log
 	@$(TALLY) $(RESULTS)
 

@@ -20,8 +20,8 @@ KERNEL_SRC=${KERNEL_SRC:-}
 # Directories of this repository that sit at kernel paths.
 OVERLAY_DIRS="arch include lib mm tools"
 # Debian packages, and the command each provides.
-PKGS="gcc make flex bison bc python3 patch xz-utils libelf-dev"
-CMDS="gcc make flex bison bc python3 patch xz"
+PKGS="gcc make flex bison bc python3 patch xz-utils libelf-dev qemu-system-x86 lz4"
+CMDS="gcc make flex bison bc python3 patch xz qemu-system-x86_64 lz4"
 
 say() { echo "mktree: $*"; }
 die() { echo "mktree: error: $*" >&2; exit 1; }
@@ -84,6 +84,32 @@ patches_id() {
 	cat "$REPO"/patches/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
+# Re-applying a series rewrites every file it touches; a file whose content
+# comes out the same gets its old timestamp back, so that a change to one
+# patch (or to a patch's description) rebuilds only what it changes.
+keep_mtimes() {
+	local save="$TREE/.asi-mtimes" f
+
+	if [ "$1" = save ]; then
+		shift
+		rm -rf "$save"
+		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$@" | sort -u |
+		while read -r f; do
+			[ -f "$TREE/$f" ] || continue
+			mkdir -p "$save/$(dirname "$f")"
+			cp -p "$TREE/$f" "$save/$f"
+		done
+		return 0
+	fi
+	[ -d "$save" ] || return 0
+	(cd "$save" && find . -type f) | while read -r f; do
+		if cmp -s "$save/$f" "$TREE/$f"; then
+			touch -r "$save/$f" "$TREE/$f"
+		fi
+	done
+	rm -rf "$save"
+}
+
 apply_patches() {
 	local p applied="$TREE/.asi-applied"
 
@@ -92,6 +118,7 @@ apply_patches() {
 	fi
 	if [ -d "$applied" ]; then
 		say "patches/ changed: reverting the old series"
+		keep_mtimes save "$applied"/*.patch "$REPO"/patches/*.patch
 		for p in $(ls "$applied"/*.patch 2>/dev/null | sort -r); do
 			if ! patch -d "$TREE" -p1 -R -s --no-backup-if-mismatch < "$p"; then
 				say "cannot revert $(basename "$p"): starting from a fresh tree"
@@ -111,6 +138,7 @@ apply_patches() {
 		cp "$p" "$applied.tmp/"
 	done
 	mv "$applied.tmp" "$applied"
+	keep_mtimes restore
 	patches_id > "$TREE/.asi-patches"
 }
 

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Time the developer loop on this machine, for `make kunit` (UML, the
+# default) or `make x86`:
+#   cold: the target into an empty BUILD directory (unpack, patch,
+#         configure, build, boot, run),
+#   warm: `touch mm/asi.c` and the target again.
+# Usage: tools/asi/measure-build.sh [kunit|x86] [BUILD_DIR]
+# BUILD_DIR defaults to a temporary directory, removed at the end.
+# Do not edit the repository while it runs: the tree links to it.
+
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+target=${1:-kunit}
+given=${2:-}
+build=${given:-$(mktemp -d /tmp/asi-measure.XXXXXX)}
+[ -n "$given" ] && rm -rf "$build"
+
+run() {
+	local start end
+	start=$(date +%s.%N)
+	make --no-print-directory "$target" BUILD="$build" > "$build.$1.log" 2>&1 ||
+		{ echo "$1: make $target failed, see $build.$1.log"; exit 1; }
+	end=$(date +%s.%N)
+	printf '%s make %s: %.1f s (%s)\n' "$1" "$target" \
+		"$(echo "$end - $start" | bc)" \
+		"$(grep -o 'Ran [0-9]* tests.*' "$build.$1.log" | tail -1)"
+}
+
+echo "cores: $(nproc), jobs: ${JOBS:-$(nproc)}"
+run cold
+touch mm/asi.c
+run warm
+# The suites' own duration, from the kernel's timestamps (UML time).
+log=$(find "$build" -maxdepth 2 -name test.log | head -1)
+if [ -n "$log" ]; then
+	python3 - "$log" <<'PY'
+import re, sys
+start = end = None
+for line in open(sys.argv[1], errors='replace'):
+    m = re.match(r'\[\s*(\d+\.\d+)\]\s*(.*)', line)
+    if not m:
+        continue
+    t, rest = float(m.group(1)), m.group(2)
+    if start is None and rest.startswith('# Subtest: asi_'):
+        start = t
+    if re.match(r'(not )?ok \d+ asi_', rest):
+        end = t
+if start is not None and end is not None:
+    print(f'suites: {end - start:.3f} s of kernel time, from {sys.argv[1]}')
+PY
+fi
+[ -n "$given" ] || rm -rf "$build" "$build".*.log
