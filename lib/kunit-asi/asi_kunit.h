@@ -18,6 +18,7 @@ void asi_kunit_watch_stop(struct kunit_suite *suite);
 int asi_kunit_case_init(struct kunit *test);
 void asi_kunit_case_exit(struct kunit *test);
 void asi_kunit_expect_warnings(struct kunit *test, int n, const char *where);
+void asi_kunit_expect_message(struct kunit *test, const char *text);
 
 /* What the boot is expected to do: asi_kunit.expect=on|off. */
 enum asi_kunit_expect { ASI_KUNIT_EXPECT_ANY, ASI_KUNIT_EXPECT_ON,

@@ -31,10 +31,19 @@ enum asi_kunit_expect asi_kunit_expected_mode(void)
 #define WATCH_LINES	8
 #define WATCH_LINE_LEN	160
 
+/*
+ * A WARN's message is printed just before its WARNING line on some
+ * architectures and just after it on others: keep one record on each side.
+ */
+#define AROUND		3
+
 static struct {
 	raw_spinlock_t lock;
 	int reports;
 	char lines[WATCH_LINES][WATCH_LINE_LEN];
+	char last[WATCH_LINE_LEN];
+	int capture;
+	char around[WATCH_LINES][AROUND][WATCH_LINE_LEN];
 } watch = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(watch.lock),
 };
@@ -58,16 +67,24 @@ static bool starts_with(const char *buf, size_t len, const char *prefix)
  */
 static void probe_console(void *ignore, const char *buf, size_t len)
 {
+	size_t n = min_t(size_t, len + 1, WATCH_LINE_LEN);
 	unsigned long flags;
 
-	if (!starts_with(buf, len, "WARNING:") && !starts_with(buf, len, "BUG:"))
-		return;
-
 	raw_spin_lock_irqsave(&watch.lock, flags);
-	if (watch.reports < WATCH_LINES)
-		strscpy(watch.lines[watch.reports], buf,
-			min_t(size_t, len + 1, WATCH_LINE_LEN));
-	watch.reports++;
+	if (starts_with(buf, len, "WARNING:") || starts_with(buf, len, "BUG:")) {
+		if (watch.reports < WATCH_LINES) {
+			strscpy(watch.lines[watch.reports], buf, n);
+			strscpy(watch.around[watch.reports][0], watch.last,
+				WATCH_LINE_LEN);
+		}
+		watch.reports++;
+		watch.capture = AROUND - 1;
+	} else if (watch.capture && watch.reports <= WATCH_LINES) {
+		strscpy(watch.around[watch.reports - 1][AROUND - watch.capture],
+			buf, n);
+		watch.capture--;
+	}
+	strscpy(watch.last, buf, n);
 	raw_spin_unlock_irqrestore(&watch.lock, flags);
 }
 
@@ -116,7 +133,32 @@ static void watch_reset(void)
 
 	raw_spin_lock_irqsave(&watch.lock, flags);
 	watch.reports = 0;
+	watch.capture = 0;
+	memset(watch.around, 0, sizeof(watch.around));
 	raw_spin_unlock_irqrestore(&watch.lock, flags);
+}
+
+/**
+ * asi_kunit_expect_message() - check that a warning's message was printed
+ * @test: the case.
+ * @text: text of the message, which the WARNING line itself does not hold.
+ *
+ * Tells a warning from another one in the same function, so that a second
+ * line of defence cannot stand in for the warning a case is about.  Call
+ * it before asi_kunit_expect_warnings(), which forgets the reports.
+ */
+void asi_kunit_expect_message(struct kunit *test, const char *text)
+{
+	unsigned long flags;
+	bool found = false;
+	int i, n;
+
+	raw_spin_lock_irqsave(&watch.lock, flags);
+	n = min(watch.reports, WATCH_LINES);
+	for (i = 0; i < n * AROUND && !found; i++)
+		found = strstr(watch.around[i / AROUND][i % AROUND], text);
+	raw_spin_unlock_irqrestore(&watch.lock, flags);
+	KUNIT_EXPECT_TRUE_MSG(test, found, "no console message \"%s\"", text);
 }
 
 /**

@@ -209,30 +209,53 @@ static int init_thread_fn(void *data)
 	return 0;
 }
 
-/* asi_init() sleeps on mm->asi_init_lock, and the waiter gets the domain. */
+static struct task_struct *start_init_thread(struct kunit *test,
+					      struct init_thread *t,
+					      struct mm_struct *mm)
+{
+	struct task_struct *task;
+
+	t->mm = mm;
+	t->ret = -1;
+	init_completion(&t->started);
+	init_completion(&t->done);
+	task = kthread_run(init_thread_fn, t, "asi-init-test");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&t->started);
+	return task;
+}
+
+/*
+ * asi_init() sleeps on mm->asi_init_lock, and two callers that both found
+ * no domain before taking it end up with one domain between them.
+ */
 static void asi_init_serializes_on_mm_lock(struct kunit *test)
 {
 	struct mm_struct *mm = asi_kunit_mm_new(test);
-	struct task_struct *task;
-	struct init_thread t = { .mm = mm, .ret = -1 };
+	unsigned long before = live_domains(test);
+	struct task_struct *task[2];
+	struct init_thread t[2];
 	struct asi *mine;
+	int i;
 
-	init_completion(&t.started);
-	init_completion(&t.done);
 	mutex_lock(&mm->asi_init_lock);
-	task = kthread_run(init_thread_fn, &t, "asi-init-test");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-	wait_for_completion(&t.started);
-	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&t.done, HZ / 20), 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(task->__state), TASK_UNINTERRUPTIBLE);
+	for (i = 0; i < 2; i++)
+		task[i] = start_init_thread(test, &t[i], mm);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&t[i].done, HZ / 20), 0);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(task[i]->__state), TASK_UNINTERRUPTIBLE);
+	}
 	mutex_unlock(&mm->asi_init_lock);
-	wait_for_completion(&t.done);
-
-	KUNIT_EXPECT_EQ(test, t.ret, 0);
-	KUNIT_EXPECT_NOT_NULL(test, t.asi);
+	for (i = 0; i < 2; i++) {
+		wait_for_completion(&t[i].done);
+		KUNIT_EXPECT_EQ(test, t[i].ret, 0);
+		KUNIT_EXPECT_NOT_NULL(test, t[i].asi);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, t[0].asi, t[1].asi);
+	KUNIT_EXPECT_EQ(test, live_domains(test), before + 1);
 	asi_kunit_mm_use(mm);
 	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_TEST, &mine), 0);
-	KUNIT_EXPECT_PTR_EQ(test, mine, t.asi);
+	KUNIT_EXPECT_PTR_EQ(test, mine, t[0].asi);
 	mm_release(mm);
 }
 
@@ -245,6 +268,7 @@ static void asi_init_without_mm_warns(struct kunit *test)
 
 	KUNIT_ASSERT_NULL(test, current->mm);
 	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_TEST, &asi), -EINVAL);
+	asi_kunit_expect_message(test, "asi_init() on an mm that is not current->mm");
 	asi_kunit_expect_warnings(test, 1, "asi_init");
 	KUNIT_EXPECT_NULL(test, asi);
 	KUNIT_EXPECT_NULL(test, mm->asi[ASI_CLASS_TEST]);
@@ -261,6 +285,7 @@ static void asi_init_other_mm_warns(struct kunit *test)
 
 	asi_kunit_mm_use(mine);
 	KUNIT_EXPECT_EQ(test, asi_init(other, ASI_CLASS_USERSPACE, &asi), -EINVAL);
+	asi_kunit_expect_message(test, "asi_init() on an mm that is not current->mm");
 	asi_kunit_expect_warnings(test, 1, "asi_init");
 	KUNIT_EXPECT_NULL(test, asi);
 	KUNIT_EXPECT_NULL(test, other->asi[ASI_CLASS_USERSPACE]);
@@ -670,6 +695,7 @@ static void asi_enter_foreign_mm_warns(struct kunit *test)
 	other = asi_kunit_mm_new(test);
 	asi_kunit_mm_use(other);
 	asi_enter(asi[ASI_CLASS_TEST]);
+	asi_kunit_expect_message(test, "asi_enter() into a domain of another mm");
 	asi_kunit_expect_warnings(test, 1, "asi_enter");
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
 	after = stats_of(test, ASI_CLASS_TEST);
@@ -706,6 +732,7 @@ static void asi_get_current_preemptible_warns(struct kunit *test)
 	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
 	KUNIT_EXPECT_TRUE(test, preemptible());
 	asi_get_current();
+	asi_kunit_expect_message(test, "asi_get_current() called preemptible");
 	asi_kunit_expect_warnings(test, 1, "asi_get_current");
 	mm_release(mm);
 }

@@ -119,6 +119,7 @@ static void asi_off_foreign_mm_still_warns(struct kunit *test)
 	struct asi *asi;
 
 	KUNIT_EXPECT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), -EINVAL);
+	asi_kunit_expect_message(test, "asi_init() on an mm that is not current->mm");
 	asi_kunit_expect_warnings(test, 1, "asi_init");
 	KUNIT_EXPECT_NULL(test, asi);
 	mmput(mm);
