@@ -210,8 +210,8 @@ static int init_thread_fn(void *data)
 }
 
 static struct task_struct *start_init_thread(struct kunit *test,
-					      struct init_thread *t,
-					      struct mm_struct *mm)
+					     struct init_thread *t,
+					     struct mm_struct *mm)
 {
 	struct task_struct *task;
 
