@@ -22,6 +22,9 @@ ifeq ($(KVM),1)
 KUNIT_X86 += --qemu_args='-enable-kvm -cpu host'
 endif
 TALLY := python3 $(CURDIR)/tools/asi/tally.py
+# kunit.py run in its steps (config, make, exec): see the script.
+RUN_UM = bash $(CURDIR)/tools/asi/kunit-run.sh $(TREE) $(JOBS) um
+RUN_X86 = bash $(CURDIR)/tools/asi/kunit-run.sh $(TREE) $(JOBS) x86_64
 
 # KASAN=1: the same suites under KASAN, in a build of their own (a cold
 # build takes about a minute longer).
@@ -44,7 +47,7 @@ help:
 	@echo 'make check     the pre-submit gate: UML and x86_64 with ASI on,'
 	@echo '               booted with asi=off (and mitigations=off), built'
 	@echo '               with ASI=n, and checkpatch --strict; ends with'
-	@echo '               "N passed, N failed, N skipped"'
+	@echo '               "N passed, N failed"'
 	@echo 'make tree      only assemble the kernel tree in $(TREE)'
 	@echo 'make clean     remove $(BUILD)'
 	@echo 'Variables: KERNEL_TARBALL=<6.12.y tarball>  KERNEL_SRC=<6.12 tree>'
@@ -55,35 +58,35 @@ tree:
 	@bash tools/asi/mktree.sh $(CURDIR) $(TREE)
 
 kunit: tree
-	$(KUNIT) run --jobs=$(JOBS) $(KUNIT_UM) --build_dir=$(UM_BUILD)
+	$(RUN_UM) $(UM_BUILD) $(KUNIT_UM)
 
 x86: tree
-	$(KUNIT) run --jobs=$(JOBS) $(KUNIT_X86) --build_dir=$(BUILD)/x86
+	$(RUN_X86) $(BUILD)/x86 $(KUNIT_X86)
 
 # Every step runs even if an earlier one failed; tally.py adds up the KUnit
 # cases of all runs and fails the target if anything failed.
 check: tree
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_UM) --build_dir=$(UM_BUILD) \
-		--kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/um-asi-on.log
+	-$(RUN_UM) $(UM_BUILD) $(KUNIT_UM) \
+		-- --kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/um-asi-on.log
 	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
 		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-asi-off.log
 	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
 		--kernel_args mitigations=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-mitigations-off.log
-	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_UM) --build_dir=$(BUILD)/um-noasi \
+	-$(RUN_UM) $(BUILD)/um-noasi $(KUNIT_UM) \
 		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
-		--kernel_args asi_kunit.expect=off \
+		-- --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-config-off.log
-	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
-		--kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/x86-asi-on.log
+	-$(RUN_X86) $(BUILD)/x86 $(KUNIT_X86) \
+		-- --kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/x86-asi-on.log
 	-$(KUNIT) exec $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
 		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/x86-asi-off.log
-	-$(KUNIT) run --jobs=$(JOBS) $(KUNIT_X86) --build_dir=$(BUILD)/x86-noasi \
+	-$(RUN_X86) $(BUILD)/x86-noasi $(KUNIT_X86) \
 		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
-		--kernel_args asi_kunit.expect=off \
+		-- --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/x86-config-off.log
 	-@$(MAKE) --no-print-directory checkpatch 2>&1 | tee $(RESULTS)/checkpatch.log
 	@$(TALLY) $(RESULTS)

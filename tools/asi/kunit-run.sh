@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `kunit.py run`, in its documented steps, for the edit-build-test loop:
+#   kunit.py config   makes .config hold every .kunitconfig option
+#                     (it regenerates .config only when they changed),
+#   make              builds the kernel as kunit.py would,
+#   kunit.py exec     boots it and prints the results as `run` does; its
+#                     exit status is the script's.
+# `kunit.py run` also runs `make olddefconfig` before every build (Kbuild's
+# own syncconfig does that job when a Kconfig file changes) and builds
+# compile_commands.json: about 7 s of a warm rebuild on 2 cores.
+#
+# Usage: kunit-run.sh TREE JOBS ARCH BUILD_DIR [config options] [-- exec options]
+#   config options: --kunitconfig, --kconfig_add, --arch, --qemu_config, ...
+#   exec options:   --kernel_args, --filter_glob, ...
+
+set -euo pipefail
+
+tree=$1 jobs=$2 arch=$3 build=$4
+shift 4
+common=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	common+=("$1")
+	shift
+done
+[ $# -gt 0 ] && shift
+
+cd "$tree"
+./tools/testing/kunit/kunit.py config "${common[@]}" --build_dir="$build"
+echo "Building with: make ARCH=$arch O=$build --jobs=$jobs all"
+make ARCH="$arch" O="$build" --jobs="$jobs" all
+exec ./tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$build" "$@"
