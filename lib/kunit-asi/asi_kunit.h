@@ -30,4 +30,12 @@ struct mm_struct *asi_kunit_mm_new(struct kunit *test);
 void asi_kunit_mm_use(struct mm_struct *mm);
 void asi_kunit_mm_unuse(struct mm_struct *mm);
 
+/*
+ * Read the debugfs seq_file at @path ("asi/test/stats") into @buf,
+ * NUL-ended.
+ * Returns the length read, or -ENOENT if the file does not exist (and
+ * -ENODEV without CONFIG_DEBUG_FS).
+ */
+ssize_t asi_kunit_read_debugfs(const char *path, char *buf, size_t size);
+
 #endif /* _ASI_KUNIT_H */

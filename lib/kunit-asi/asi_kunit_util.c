@@ -4,11 +4,17 @@
  * warning fired (as mm/kfence/kfence_test.c does), and real mm lifecycles.
  */
 
+#include <linux/debugfs.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kthread.h>
+#include <linux/mount.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/uio.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <trace/events/printk.h>
@@ -256,4 +262,74 @@ void asi_kunit_mm_unuse(struct mm_struct *mm)
 		return;
 	kthread_use_mm(park);
 	kthread_unuse_mm(park);
+}
+
+/*
+ * The suites run before userspace, so nobody has mounted debugfs: take a
+ * kernel-internal mount of it (debugfs has one superblock, so this is the
+ * tree the kernel populated), look @path up one component at a time and
+ * read the file, which must be a seq_file (DEFINE_SHOW_ATTRIBUTE and the
+ * like), through the file operations debugfs gives it.
+ */
+ssize_t asi_kunit_read_debugfs(const char *path, char *buf, size_t size)
+{
+	struct file_system_type *type;
+	struct dentry *dentry = NULL;
+	char *names, *cursor, *name;
+	struct vfsmount *mnt;
+	struct file *file;
+	ssize_t ret;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_FS))
+		return -ENODEV;
+	if (!size)
+		return -EINVAL;
+	names = kstrdup(path, GFP_KERNEL);
+	if (!names)
+		return -ENOMEM;
+	cursor = names;
+	while ((name = strsep(&cursor, "/"))) {
+		struct dentry *next = debugfs_lookup(name, dentry);
+
+		dput(dentry);
+		dentry = next;
+		if (IS_ERR_OR_NULL(dentry))
+			break;
+	}
+	kfree(names);
+	if (IS_ERR_OR_NULL(dentry))
+		return dentry ? PTR_ERR(dentry) : -ENOENT;
+
+	type = get_fs_type("debugfs");
+	mnt = type ? kern_mount(type) : ERR_PTR(-ENODEV);
+	if (type)
+		put_filesystem(type);
+	if (IS_ERR(mnt)) {
+		dput(dentry);
+		return PTR_ERR(mnt);
+	}
+	file = dentry_open(&(struct path){ .mnt = mnt, .dentry = dentry },
+			   O_RDONLY, current_cred());
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+	} else {
+		/*
+		 * kernel_read() wants ->read_iter, which the debugfs proxy
+		 * does not offer; the proxy's open has set up the file's
+		 * seq_file, so read that directly.
+		 */
+		struct kvec kvec = { .iov_base = buf, .iov_len = size - 1 };
+		struct iov_iter iter;
+		struct kiocb kiocb;
+
+		init_sync_kiocb(&kiocb, file);
+		kiocb.ki_pos = 0;
+		iov_iter_kvec(&iter, ITER_DEST, &kvec, 1, size - 1);
+		ret = seq_read_iter(&kiocb, &iter);
+		fput(file);
+	}
+	buf[ret > 0 ? ret : 0] = '\0';
+	kern_unmount(mnt);
+	dput(dentry);
+	return ret;
 }

@@ -889,6 +889,53 @@ static void asi_tracepoints(struct kunit *test)
 	mm_release(mm);
 }
 
+/*
+ * /sys/kernel/debug/asi/<class>/stats shows what asi_class_stats() counts,
+ * for every class, and moves with it.
+ */
+static void asi_debugfs_stats(struct kunit *test)
+{
+	static const char *const names[ASI_MAX_NUM_CLASSES] = {
+		[ASI_CLASS_KVM] = "kvm",
+		[ASI_CLASS_USERSPACE] = "userspace",
+		[ASI_CLASS_TEST] = "test",
+	};
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	unsigned long enters, exits, domains;
+	struct asi_class_stats s;
+	enum asi_class_id id;
+	struct mm_struct *mm;
+	char path[32];
+	char *buf;
+	int n;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_FS))
+		kunit_skip(test, "CONFIG_DEBUG_FS is off");
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	mm = mm_with_domains(test, BIT(ASI_CLASS_USERSPACE), asi);
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_USERSPACE]);
+	asi_exit();
+	preempt_enable();
+
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		snprintf(path, sizeof(path), "asi/%s/stats", names[id]);
+		KUNIT_ASSERT_GT_MSG(test, asi_kunit_read_debugfs(path, buf, PAGE_SIZE),
+				    0, "reading %s", path);
+		s = stats_of(test, id);
+		n = sscanf(buf, "domains %lu\nenters %lu\nexits %lu\n",
+			   &domains, &enters, &exits);
+		KUNIT_ASSERT_EQ_MSG(test, n, 3, "%s: %s", path, buf);
+		KUNIT_EXPECT_EQ(test, domains, s.domains);
+		KUNIT_EXPECT_EQ(test, enters, s.enters);
+		KUNIT_EXPECT_EQ(test, exits, s.exits);
+		if (id == ASI_CLASS_USERSPACE)
+			KUNIT_EXPECT_GT(test, enters, 0);
+	}
+	mm_release(mm);
+}
+
 static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_enter_exit),
 	KUNIT_CASE(asi_enter_twice_is_noop),
@@ -902,6 +949,7 @@ static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_context_switch_exits),
 	KUNIT_CASE(asi_mm_switch_exits),
 	KUNIT_CASE(asi_tracepoints),
+	KUNIT_CASE(asi_debugfs_stats),
 	{}
 };
 

@@ -126,9 +126,24 @@ static void asi_off_foreign_mm_still_warns(struct kunit *test)
 }
 #endif
 
+/* Off, there are no counters to show: no asi directory in debugfs. */
+static void asi_off_no_debugfs(struct kunit *test)
+{
+	char buf[64];
+
+	if (!IS_ENABLED(CONFIG_DEBUG_FS))
+		kunit_skip(test, "CONFIG_DEBUG_FS is off");
+	KUNIT_EXPECT_EQ(test, asi_kunit_read_debugfs("asi/test/stats", buf,
+						     sizeof(buf)), -ENOENT);
+	/* The reader itself works: it reads this suite's KUnit log. */
+	KUNIT_EXPECT_GT(test, asi_kunit_read_debugfs("kunit/asi_off/results",
+						     buf, sizeof(buf)), 0);
+}
+
 static struct kunit_case asi_off_cases[] = {
 	KUNIT_CASE(asi_off_init_gives_null),
 	KUNIT_CASE(asi_off_calls_accept_null),
+	KUNIT_CASE(asi_off_no_debugfs),
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 	KUNIT_CASE(asi_off_nothing_counted),
 	KUNIT_CASE(asi_off_foreign_mm_still_warns),
