@@ -4,6 +4,7 @@
 
 #include <kunit/test.h>
 
+struct asi;
 struct mm_struct;
 
 /*
@@ -29,6 +30,18 @@ enum asi_kunit_expect asi_kunit_expected_mode(void);
 struct mm_struct *asi_kunit_mm_new(struct kunit *test);
 void asi_kunit_mm_use(struct mm_struct *mm);
 void asi_kunit_mm_unuse(struct mm_struct *mm);
+void asi_kunit_mm_release(struct mm_struct *mm);
+
+/*
+ * For the backend suites (asi_um_tlb, asi_x86): ASI_CLASS_TEST registered
+ * without hooks around the suite, cases skipped when ASI is off, and an
+ * mm with its ASI_CLASS_TEST domain.
+ */
+int asi_kunit_backend_suite_init(struct kunit_suite *suite);
+void asi_kunit_backend_suite_exit(struct kunit_suite *suite);
+int asi_kunit_backend_case_init(struct kunit *test);
+struct mm_struct *asi_kunit_mm_with_test_domain(struct kunit *test,
+						struct asi **asi);
 
 /*
  * Read the debugfs seq_file at @path ("asi/test/stats") into @buf,

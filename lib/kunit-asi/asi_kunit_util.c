@@ -4,6 +4,7 @@
  * warning fired (as mm/kfence/kfence_test.c does), and real mm lifecycles.
  */
 
+#include <linux/asi.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -332,4 +333,57 @@ ssize_t asi_kunit_read_debugfs(const char *path, char *buf, size_t size)
 	kern_unmount(mnt);
 	dput(dentry);
 	return ret;
+}
+
+#ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
+/* The class the backend suites make their domains in: no hooks. */
+static const struct asi_class_ops backend_class_ops = { .name = "kunit-backend" };
+
+/* Backend suites: ASI_CLASS_TEST registered and the watch on, if ASI is on. */
+int asi_kunit_backend_suite_init(struct kunit_suite *suite)
+{
+	int err;
+
+	if (!asi_enabled())
+		return 0;
+	err = asi_register_class(ASI_CLASS_TEST, &backend_class_ops);
+	if (err)
+		return err;
+	return asi_kunit_watch_start(suite);
+}
+
+void asi_kunit_backend_suite_exit(struct kunit_suite *suite)
+{
+	if (!asi_enabled())
+		return;
+	asi_kunit_watch_stop(suite);
+	asi_unregister_class(ASI_CLASS_TEST);
+}
+
+/* Backend cases need ASI on: skip them when it is off at boot. */
+int asi_kunit_backend_case_init(struct kunit *test)
+{
+	asi_kunit_case_init(test);
+	if (!asi_enabled())
+		kunit_skip(test, "ASI is off");
+	return 0;
+}
+
+/* A new mm, used by the case's kthread, with its ASI_CLASS_TEST domain. */
+struct mm_struct *asi_kunit_mm_with_test_domain(struct kunit *test,
+						struct asi **asi)
+{
+	struct mm_struct *mm = asi_kunit_mm_new(test);
+
+	asi_kunit_mm_use(mm);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_TEST, asi), 0);
+	return mm;
+}
+#endif
+
+/* Stop using @mm and drop the reference asi_kunit_mm_new() gave. */
+void asi_kunit_mm_release(struct mm_struct *mm)
+{
+	asi_kunit_mm_unuse(mm);
+	mmput(mm);
 }

@@ -14,36 +14,6 @@
 
 #include "asi_kunit.h"
 
-static const struct asi_class_ops um_class_ops = { .name = "um-test" };
-
-static int um_suite_init(struct kunit_suite *suite)
-{
-	int err;
-
-	if (!asi_enabled())
-		return 0;
-	err = asi_register_class(ASI_CLASS_TEST, &um_class_ops);
-	if (err)
-		return err;
-	return asi_kunit_watch_start(suite);
-}
-
-static void um_suite_exit(struct kunit_suite *suite)
-{
-	if (!asi_enabled())
-		return;
-	asi_kunit_watch_stop(suite);
-	asi_unregister_class(ASI_CLASS_TEST);
-}
-
-static int um_case_init(struct kunit *test)
-{
-	asi_kunit_case_init(test);
-	if (!asi_enabled())
-		kunit_skip(test, "ASI is off");
-	return 0;
-}
-
 static void um_case_exit(struct kunit *test)
 {
 	asi_um_tlb_set_features(true, true);
@@ -65,21 +35,6 @@ static unsigned long expected_cr3(struct asi *asi, bool noflush)
 	       (noflush ? ASI_CR3_NOFLUSH : 0);
 }
 
-static struct mm_struct *um_mm_with_domain(struct kunit *test, struct asi **asi)
-{
-	struct mm_struct *mm = asi_kunit_mm_new(test);
-
-	asi_kunit_mm_use(mm);
-	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_TEST, asi), 0);
-	return mm;
-}
-
-static void um_mm_release(struct mm_struct *mm)
-{
-	asi_kunit_mm_unuse(mm);
-	mmput(mm);
-}
-
 /*
  * The first entry into a domain's PCID flushes it; later entries keep its
  * entries; exit reloads the normal space with its kernel PCID, no-flush.
@@ -90,7 +45,7 @@ static void um_enter_loads_domain_cr3(struct kunit *test)
 	struct mm_struct *mm;
 	struct asi *asi;
 
-	mm = um_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	preempt_disable();
 	asi_enter(asi);
 	st = tlb_state();
@@ -103,7 +58,7 @@ static void um_enter_loads_domain_cr3(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.cr3, expected_cr3(asi, true));
 	asi_exit();
 	preempt_enable();
-	um_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 /*
@@ -117,7 +72,7 @@ static void um_slot_reuse_forces_flush(struct kunit *test)
 	struct asi *asi;
 
 	other = asi_kunit_mm_new(test);
-	mm = um_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	preempt_disable();
 	asi_enter(asi);
 	asi_exit();
@@ -132,7 +87,7 @@ static void um_slot_reuse_forces_flush(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.cr3, expected_cr3(asi, false));
 	asi_exit();
 	preempt_enable();
-	um_mm_release(mm);
+	asi_kunit_mm_release(mm);
 	mmput(other);
 }
 
@@ -145,7 +100,7 @@ static void um_flush_invpcid_per_domain(struct kunit *test)
 	struct asi *asi;
 	unsigned int n;
 
-	mm = um_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	before = tlb_state();
 	preempt_disable();
 	asi_tlb_flush_one_user(mm, 0x7f0000);
@@ -158,7 +113,7 @@ static void um_flush_invpcid_per_domain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ev[0].op, ASI_UM_TLB_INVPCID_ADDR);
 	KUNIT_EXPECT_EQ(test, ev[0].val, expected_cr3(asi, false) & ASI_CR3_PCID_MASK);
 	KUNIT_EXPECT_EQ(test, ev[0].addr, 0x7f0000);
-	um_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 /* Without PCIDs: untagged CR3, and every CR3 write flushes, so no fan-out. */
@@ -168,7 +123,7 @@ static void um_no_pcid(struct kunit *test)
 	struct mm_struct *mm;
 	struct asi *asi;
 
-	mm = um_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	asi_um_tlb_set_features(false, false);
 	preempt_disable();
 	before = tlb_state();
@@ -183,7 +138,7 @@ static void um_no_pcid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.invpcid_addr, before.invpcid_addr);
 	KUNIT_EXPECT_EQ(test, after.invlpg, before.invlpg);
 	preempt_enable();
-	um_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 /*
@@ -196,7 +151,7 @@ static void um_no_invpcid(struct kunit *test)
 	struct mm_struct *mm;
 	struct asi *asi;
 
-	mm = um_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	asi_um_tlb_set_features(true, false);
 	preempt_disable();
 	asi_enter(asi);
@@ -219,7 +174,7 @@ static void um_no_invpcid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tlb_state().cr3, expected_cr3(asi, true));
 	asi_exit();
 	preempt_enable();
-	um_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 /* Every restricted page table allocated is freed with its mm. */
@@ -229,11 +184,11 @@ static void um_pgd_freed_with_mm(struct kunit *test)
 	struct mm_struct *mm;
 	struct asi *asi;
 
-	mm = um_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	after = tlb_state();
 	KUNIT_EXPECT_EQ(test, after.pgd_allocs - before.pgd_allocs, 1);
 	KUNIT_EXPECT_EQ(test, after.pgd_frees, before.pgd_frees);
-	um_mm_release(mm);
+	asi_kunit_mm_release(mm);
 	after = tlb_state();
 	KUNIT_EXPECT_EQ(test, after.pgd_frees - before.pgd_frees, 1);
 }
@@ -268,9 +223,9 @@ static struct kunit_case asi_um_tlb_cases[] = {
 
 static struct kunit_suite asi_um_tlb_suite = {
 	.name = "asi_um_tlb",
-	.suite_init = um_suite_init,
-	.suite_exit = um_suite_exit,
-	.init = um_case_init,
+	.suite_init = asi_kunit_backend_suite_init,
+	.suite_exit = asi_kunit_backend_suite_exit,
+	.init = asi_kunit_backend_case_init,
 	.exit = um_case_exit,
 	.test_cases = asi_um_tlb_cases,
 };

@@ -18,52 +18,6 @@
 
 #include "asi_kunit.h"
 
-static const struct asi_class_ops x86_class_ops = { .name = "x86-test" };
-
-static int x86_suite_init(struct kunit_suite *suite)
-{
-	int err;
-
-	if (!asi_enabled())
-		return 0;
-	err = asi_register_class(ASI_CLASS_TEST, &x86_class_ops);
-	if (err)
-		return err;
-	return asi_kunit_watch_start(suite);
-}
-
-static void x86_suite_exit(struct kunit_suite *suite)
-{
-	if (!asi_enabled())
-		return;
-	asi_kunit_watch_stop(suite);
-	asi_unregister_class(ASI_CLASS_TEST);
-}
-
-static int x86_case_init(struct kunit *test)
-{
-	asi_kunit_case_init(test);
-	if (!asi_enabled())
-		kunit_skip(test, "ASI is off");
-	return 0;
-}
-
-static struct mm_struct *x86_mm_with_domain(struct kunit *test,
-					    struct asi **asi)
-{
-	struct mm_struct *mm = asi_kunit_mm_new(test);
-
-	asi_kunit_mm_use(mm);
-	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_TEST, asi), 0);
-	return mm;
-}
-
-static void x86_mm_release(struct mm_struct *mm)
-{
-	asi_kunit_mm_unuse(mm);
-	mmput(mm);
-}
-
 static unsigned long fault_exits(struct kunit *test)
 {
 	struct asi_class_stats s;
@@ -80,7 +34,7 @@ static void x86_cr3_enter_exit(struct kunit *test)
 	struct asi *asi;
 	u16 slot;
 
-	mm = x86_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	preempt_disable();
 	slot = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
 	asi_enter(asi);
@@ -96,7 +50,7 @@ static void x86_cr3_enter_exit(struct kunit *test)
 		want |= slot + 1;
 	KUNIT_EXPECT_EQ(test, cr3, want);
 	preempt_enable();
-	x86_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 /* Non-sensitive kernel memory is mapped: reading it stays restricted. */
@@ -110,7 +64,7 @@ static void x86_nonsensitive_read_stays(struct kunit *test)
 	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	*p = 0x5a5a;
-	mm = x86_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	before = fault_exits(test);
 	preempt_disable();
 	asi_enter(asi);
@@ -120,7 +74,7 @@ static void x86_nonsensitive_read_stays(struct kunit *test)
 	preempt_enable();
 	KUNIT_EXPECT_EQ(test, v, 0x5a5a);
 	KUNIT_EXPECT_EQ(test, fault_exits(test), before);
-	x86_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 /*
@@ -134,7 +88,7 @@ static void x86_user_read_faults_out(struct kunit *test)
 	struct asi *asi;
 	u32 v = 0;
 
-	mm = x86_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
@@ -151,7 +105,7 @@ static void x86_user_read_faults_out(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, left, 0);
 	KUNIT_EXPECT_EQ(test, v, 0xabcd1234U);
 	KUNIT_EXPECT_EQ(test, fault_exits(test) - before, 1);
-	x86_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 static bool direct_map_global(void *addr)
@@ -183,7 +137,7 @@ static void x86_sensitive_read_faults_out(struct kunit *test)
 	p[PAGE_SIZE / sizeof(u64)] = 0x99aabbccddeeff00ULL;
 	KUNIT_EXPECT_FALSE(test, direct_map_global(p));
 
-	mm = x86_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	for (i = 0; i < 2; i++) {
 		before = fault_exits(test);
 		preempt_disable();
@@ -196,7 +150,7 @@ static void x86_sensitive_read_faults_out(struct kunit *test)
 					     0x1122334455667788ULL);
 		KUNIT_EXPECT_EQ(test, fault_exits(test) - before, 1);
 	}
-	x86_mm_release(mm);
+	asi_kunit_mm_release(mm);
 
 	asi_free_sensitive_pages(page, 1);
 	KUNIT_EXPECT_TRUE(test, direct_map_global(p));
@@ -222,7 +176,7 @@ static void x86_sensitive_in_every_domain(struct kunit *test)
 	struct asi *asi;
 	void *p;
 
-	mm = x86_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	p = page_address(page);
@@ -231,7 +185,7 @@ static void x86_sensitive_in_every_domain(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mapped_in(asi->pgd, p + PAGE_SIZE));
 	asi_free_sensitive_pages(page, 0);
 	KUNIT_EXPECT_TRUE(test, mapped_in(asi->pgd, p));
-	x86_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 /* Timer interrupts are taken, and return, while restricted. */
@@ -241,7 +195,7 @@ static void x86_interrupts_while_restricted(struct kunit *test)
 	struct mm_struct *mm;
 	struct asi *asi;
 
-	mm = x86_mm_with_domain(test, &asi);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	preempt_disable();
 	asi_enter(asi);
 	start = jiffies;
@@ -251,7 +205,7 @@ static void x86_interrupts_while_restricted(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, time_after(jiffies, start + 1));
 	asi_exit();
 	preempt_enable();
-	x86_mm_release(mm);
+	asi_kunit_mm_release(mm);
 }
 
 static struct kunit_case asi_x86_cases[] = {
@@ -266,9 +220,9 @@ static struct kunit_case asi_x86_cases[] = {
 
 static struct kunit_suite asi_x86_suite = {
 	.name = "asi_x86",
-	.suite_init = x86_suite_init,
-	.suite_exit = x86_suite_exit,
-	.init = x86_case_init,
+	.suite_init = asi_kunit_backend_suite_init,
+	.suite_exit = asi_kunit_backend_suite_exit,
+	.init = asi_kunit_backend_case_init,
 	.exit = asi_kunit_case_exit,
 	.test_cases = asi_x86_cases,
 };
