@@ -613,9 +613,10 @@ EXPORT_SYMBOL_GPL(asi_alloc_sensitive_pages);
  * @page: the first page.
  * @order: as allocated.
  *
- * The pages are mapped in the restricted spaces again before they go back
- * to the page allocator.  If that fails they are leaked (with a warning)
- * rather than handed out unmapped.
+ * The pages are cleared, so that their secrets do not become visible to
+ * every restricted space, and mapped in the restricted spaces again before
+ * they go back to the page allocator.  If mapping fails they are leaked
+ * (with a warning) rather than handed out unmapped.
  *
  * Context: process context, may sleep.
  */
@@ -623,10 +624,12 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 {
 	if (!page)
 		return;
-	if (asi_enabled() &&
-	    WARN_ON(asi_arch_set_sensitive(page_address(page), 1UL << order,
-					   false)))
-		return;
+	if (asi_enabled()) {
+		memset(page_address(page), 0, PAGE_SIZE << order);
+		if (WARN_ON(asi_arch_set_sensitive(page_address(page),
+						   1UL << order, false)))
+			return;
+	}
 	__free_pages(page, order);
 }
 EXPORT_SYMBOL_GPL(asi_free_sensitive_pages);

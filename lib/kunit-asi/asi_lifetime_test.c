@@ -9,6 +9,7 @@
 #include <linux/asi.h>
 #include <linux/completion.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
@@ -980,6 +981,28 @@ static void asi_invalidate_bad_slot_warns(struct kunit *test)
 	asi_kunit_expect_warnings(test, 1, "mm/asi.c");
 }
 
+/*
+ * Freeing sensitive memory maps it into every restricted space again: its
+ * contents must be gone first.  An extra reference keeps the page from
+ * the allocator, so the case can look at it after the free.
+ */
+static void asi_sensitive_free_clears(struct kunit *test)
+{
+	struct page *page;
+	const u8 *p;
+
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	p = page_address(page);
+	memset(page_address(page), 0xa5, PAGE_SIZE);
+	get_page(page);
+	asi_free_sensitive_pages(page, 0);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
+	KUNIT_EXPECT_NULL_MSG(test, memchr(p, 0xa5, PAGE_SIZE),
+			      "a secret byte is left in the freed page");
+	__free_pages(page, 0);
+}
+
 static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_enter_exit),
 	KUNIT_CASE(asi_enter_twice_is_noop),
@@ -995,6 +1018,7 @@ static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_tracepoints),
 	KUNIT_CASE(asi_debugfs_stats),
 	KUNIT_CASE(asi_invalidate_bad_slot_warns),
+	KUNIT_CASE(asi_sensitive_free_clears),
 	{}
 };
 
