@@ -356,6 +356,88 @@ void asi_destroy_mm_state(struct mm_struct *mm)
 EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
 
 /*
+ * The flushes the core issues go through the small functions below.  Each
+ * is a KUnit seam: a case can stub exactly one of them out and check that
+ * the UML TLB model then reports the stale translation it leaves behind.
+ */
+
+/**
+ * asi_flush_on_entry() - must entering this PCID flush it?
+ * @slot: the ASID slot.
+ * @class_id: the domain's class.
+ *
+ * The PCID of (@slot, @class_id) may keep its entries (CR3 no-flush bit)
+ * only if nothing made them stale since the last flushing entry; from now
+ * on it is fresh again.
+ *
+ * Return: true if the CR3 write must flush the PCID.
+ */
+VISIBLE_IF_KUNIT bool asi_flush_on_entry(unsigned int slot,
+					 enum asi_class_id class_id)
+{
+	unsigned long *fresh = this_cpu_ptr(&asi_pcid_fresh[slot]);
+	bool stale = !(*fresh & BIT(class_id));
+
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_on_entry, slot, class_id);
+	*fresh |= BIT(class_id);
+	return stale;
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_on_entry);
+
+/**
+ * asi_flush_pcid_addr() - INVPCID individual-address in a domain's PCID
+ * @pcid: the domain's PCID.
+ * @addr: the user address.
+ */
+VISIBLE_IF_KUNIT void asi_flush_pcid_addr(u16 pcid, unsigned long addr)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_pcid_addr, pcid, addr);
+	asi_arch_invpcid_addr(pcid, addr);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_pcid_addr);
+
+/**
+ * asi_flush_loaded_addr() - INVLPG in the loaded (restricted) PCID
+ * @addr: the user address.
+ */
+VISIBLE_IF_KUNIT void asi_flush_loaded_addr(unsigned long addr)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_loaded_addr, addr);
+	asi_arch_invlpg(addr);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_loaded_addr);
+
+/**
+ * asi_flush_deferred() - flush a domain's PCID on its next entry
+ * @slot: the ASID slot.
+ * @class_id: the domain's class.
+ *
+ * Without INVPCID a PCID that is not loaded cannot be reached.
+ */
+VISIBLE_IF_KUNIT void asi_flush_deferred(unsigned int slot,
+					 enum asi_class_id class_id)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_deferred, slot, class_id);
+	__this_cpu_and(asi_pcid_fresh[slot], ~BIT(class_id));
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_deferred);
+
+/**
+ * asi_flush_kernel_range() - drop every CPU's translations of a kernel range
+ * @start: first address.
+ * @end: end of the range.
+ *
+ * Global translations included: flush_tlb_kernel_range().
+ */
+VISIBLE_IF_KUNIT void asi_flush_kernel_range(unsigned long start,
+					     unsigned long end)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_kernel_range, start, end);
+	flush_tlb_kernel_range(start, end);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_kernel_range);
+
+/*
  * Work out the CR3 value that enters @asi: its page table, and with PCIDs
  * the domain's PCID, keeping the PCID's entries (no-flush) only when they
  * are known not to be stale.  Returns 0 if @asi's mm has no ASID slot on
@@ -364,7 +446,6 @@ EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
 static unsigned long asi_restricted_cr3(struct asi *asi)
 {
 	unsigned long cr3 = __pa(asi->pgd);
-	unsigned long *fresh;
 	int slot;
 
 	if (!asi_arch_has_pcid())
@@ -375,11 +456,29 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 		return 0;
 
 	cr3 |= asi_pcid(slot, asi->class_id);
-	fresh = this_cpu_ptr(&asi_pcid_fresh[slot]);
-	if (*fresh & BIT(asi->class_id))
+	if (!asi_flush_on_entry(slot, asi->class_id))
 		cr3 |= ASI_CR3_NOFLUSH;
-	*fresh |= BIT(asi->class_id);
 	return cr3;
+}
+
+/*
+ * The CR3 value that goes back to the normal address space of the mm this
+ * CPU has loaded.  Its PCID is the kernel's (arch/x86/mm/tlb.c), which
+ * keeps it up to date itself: every flush the kernel does on this CPU
+ * while restricted leaves ASI first.  So the entries are kept.
+ */
+static unsigned long asi_unrestricted_cr3(void)
+{
+	struct mm_struct *mm = asi_arch_loaded_mm();
+	unsigned long cr3 = __pa(mm->pgd);
+	int slot;
+
+	if (!asi_arch_has_pcid())
+		return cr3;
+	slot = asi_arch_asid_slot(mm);
+	if (WARN_ON_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS))
+		return cr3;
+	return cr3 | asi_normal_pcid(slot) | ASI_CR3_NOFLUSH;
 }
 
 static void asi_leave(struct asi *asi, enum asi_exit_reason reason)
@@ -425,8 +524,20 @@ void asi_enter(struct asi *asi)
 		goto out;
 	if (prev)
 		asi_leave(prev, ASI_EXIT_SWITCH);
-	asi_arch_write_cr3(cr3);
+	/*
+	 * Published before the CR3 write, as the exit path clears it after
+	 * its own, so that no fault ever runs on a restricted CR3 the fault
+	 * path does not know about.  A fault taken in between (only an NMI's
+	 * can be, interrupts are off) leaves ASI before CR3 changed; its
+	 * pre_exit hook runs without a post_enter.  The CPU must then stay
+	 * out, so the normal CR3 goes back in.
+	 */
 	this_cpu_write(asi_cpu_curr, asi);
+	asi_arch_write_cr3(cr3);
+	if (unlikely(this_cpu_read(asi_cpu_curr) != asi)) {
+		asi_arch_write_cr3(asi_unrestricted_cr3());
+		goto out;
+	}
 	__this_cpu_inc(asi_stats[asi->class_id].enters);
 	trace_asi_enter(asi->class_id, cr3);
 
@@ -438,12 +549,6 @@ out:
 }
 EXPORT_SYMBOL_GPL(asi_enter);
 
-/**
- * __asi_exit() - leave the restricted address space; see asi_exit()
- *
- * The normal address space's PCID is kept by the kernel's own TLB code,
- * so the backend tells which CR3 value reloads it.
- */
 static void asi_exit_reason(enum asi_exit_reason reason)
 {
 	unsigned long flags;
@@ -453,12 +558,20 @@ static void asi_exit_reason(enum asi_exit_reason reason)
 	asi = this_cpu_read(asi_cpu_curr);
 	if (asi) {
 		asi_leave(asi, reason);
-		asi_arch_write_cr3(asi_arch_unrestricted_cr3());
+		asi_arch_write_cr3(asi_unrestricted_cr3());
 		this_cpu_write(asi_cpu_curr, NULL);
 	}
 	local_irq_restore(flags);
 }
 
+/**
+ * __asi_exit() - leave the restricted address space; see asi_exit()
+ *
+ * Reloads the normal address space of the loaded mm, keeping its PCID's
+ * entries (asi_unrestricted_cr3()).  Does nothing when unrestricted.
+ *
+ * Context: any; interrupts may be disabled.
+ */
 void __asi_exit(void)
 {
 	asi_exit_reason(ASI_EXIT_CALL);
@@ -521,6 +634,7 @@ EXPORT_SYMBOL_GPL(asi_get_current);
  */
 void asi_invalidate_slot(unsigned int slot)
 {
+	KUNIT_STATIC_STUB_REDIRECT(asi_invalidate_slot, slot);
 	if (WARN_ON_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS))
 		return;
 	this_cpu_write(asi_pcid_fresh[slot], 0);
@@ -560,13 +674,13 @@ void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr)
 		if (!asi)
 			continue;
 		if (invpcid) {
-			asi_arch_invpcid_addr(asi_pcid(slot, i), addr);
+			asi_flush_pcid_addr(asi_pcid(slot, i), addr);
 			__this_cpu_inc(asi_stats[i].flushes);
 		} else if (this_cpu_read(asi_cpu_curr) == asi) {
-			asi_arch_invlpg(addr);
+			asi_flush_loaded_addr(addr);
 			__this_cpu_inc(asi_stats[i].flushes);
 		} else {
-			__this_cpu_and(asi_pcid_fresh[slot], ~BIT(i));
+			asi_flush_deferred(slot, i);
 			__this_cpu_inc(asi_stats[i].flushes_deferred);
 		}
 	}
@@ -574,6 +688,23 @@ out:
 	local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(asi_tlb_flush_one_user);
+
+/**
+ * asi_sensitive_page_alloc() - the allocation of asi_alloc_sensitive_pages()
+ * @gfp: allocation flags.
+ * @order: log2 of the number of pages.
+ *
+ * A KUnit seam: a case hands it a page whose translations it has cached.
+ *
+ * Return: the first page, or NULL.
+ */
+VISIBLE_IF_KUNIT struct page *asi_sensitive_page_alloc(gfp_t gfp,
+						       unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_sensitive_page_alloc, gfp, order);
+	return alloc_pages(gfp, order);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_sensitive_page_alloc);
 
 /**
  * asi_alloc_sensitive_pages() - allocate memory no restricted space maps
@@ -591,7 +722,7 @@ EXPORT_SYMBOL_GPL(asi_tlb_flush_one_user);
  */
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 {
-	struct page *page = alloc_pages(gfp, order);
+	struct page *page = asi_sensitive_page_alloc(gfp, order);
 	unsigned long addr;
 
 	if (!page || !asi_enabled())
@@ -602,8 +733,11 @@ struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 		__free_pages(page, order);
 		return NULL;
 	}
-	/* Translations cached while the pages were mapped must go too. */
-	flush_tlb_kernel_range(addr, addr + (PAGE_SIZE << order));
+	/*
+	 * Translations cached while the pages were free, global ones
+	 * included, must go too.
+	 */
+	asi_flush_kernel_range(addr, addr + (PAGE_SIZE << order));
 	return page;
 }
 EXPORT_SYMBOL_GPL(asi_alloc_sensitive_pages);

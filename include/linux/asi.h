@@ -193,8 +193,8 @@ void asi_arch_free_pgd(struct asi *asi);
 int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive);
 /* Load @cr3 (physical page table address, PCID and no-flush bit). */
 void asi_arch_write_cr3(unsigned long cr3);
-/* The CR3 value of the normal address space this CPU has loaded. */
-unsigned long asi_arch_unrestricted_cr3(void);
+/* The mm whose normal address space this CPU has loaded. */
+struct mm_struct *asi_arch_loaded_mm(void);
 /* @mm's ASID slot on this CPU, or -1 if it has none. */
 int asi_arch_asid_slot(struct mm_struct *mm);
 /* CR4.PCIDE and INVPCID support on this CPU. */
@@ -206,8 +206,17 @@ void asi_arch_invpcid_addr(u16 pcid, unsigned long addr);
 void asi_arch_invlpg(unsigned long addr);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Test seams: KUnit static stubs redirect these to inject failures. */
+/*
+ * Test seams: KUnit static stubs redirect these to inject failures, or to
+ * leave out exactly one of the flushes the core issues.
+ */
 struct asi *asi_domain_alloc(void);
+struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);
+bool asi_flush_on_entry(unsigned int slot, enum asi_class_id class_id);
+void asi_flush_pcid_addr(u16 pcid, unsigned long addr);
+void asi_flush_loaded_addr(unsigned long addr);
+void asi_flush_deferred(unsigned int slot, enum asi_class_id class_id);
+void asi_flush_kernel_range(unsigned long start, unsigned long end);
 #endif
 
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */

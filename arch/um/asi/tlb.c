@@ -128,12 +128,9 @@ void asi_arch_write_cr3(unsigned long cr3)
 	asi_um_tlb_record(tlb, ASI_UM_TLB_CR3, cr3, 0);
 }
 
-unsigned long asi_arch_unrestricted_cr3(void)
+struct mm_struct *asi_arch_loaded_mm(void)
 {
-	struct asi_um_tlb *tlb = this_cpu_ptr(&asi_um_tlb);
-
-	/* The kernel keeps the normal PCID in sync with its own flushes. */
-	return tlb->normal_cr3 | (tlb->pcide ? ASI_CR3_NOFLUSH : 0);
+	return this_cpu_read(asi_um_tlb.loaded_mm);
 }
 
 int asi_arch_asid_slot(struct mm_struct *mm)

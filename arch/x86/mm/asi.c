@@ -241,22 +241,13 @@ void asi_arch_free_pgd(struct asi *asi)
 void asi_arch_write_cr3(unsigned long cr3)
 {
 	lockdep_assert_irqs_disabled();
-	native_write_cr3(cr3 | sme_me_mask);
+	/* The same memory encryption and LAM bits as the kernel's own CR3. */
+	native_write_cr3(cr3 | sme_me_mask | tlbstate_lam_cr3_mask());
 }
 
-unsigned long asi_arch_unrestricted_cr3(void)
+struct mm_struct *asi_arch_loaded_mm(void)
 {
-	struct mm_struct *mm = this_cpu_read(cpu_tlbstate.loaded_mm);
-	unsigned long cr3 = __sme_pa(mm->pgd) | tlbstate_lam_cr3_mask();
-
-	/*
-	 * The kernel's own TLB code keeps the normal PCID up to date: every
-	 * flush it does while this CPU is restricted leaves ASI first.
-	 */
-	if (cpu_feature_enabled(X86_FEATURE_PCID))
-		cr3 |= asi_normal_pcid(this_cpu_read(cpu_tlbstate.loaded_mm_asid)) |
-		       CR3_NOFLUSH;
-	return cr3;
+	return this_cpu_read(cpu_tlbstate.loaded_mm);
 }
 
 int asi_arch_asid_slot(struct mm_struct *mm)
