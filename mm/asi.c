@@ -437,6 +437,22 @@ VISIBLE_IF_KUNIT void asi_flush_kernel_range(unsigned long start,
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_flush_kernel_range);
 
+/**
+ * asi_asid_slot() - @mm's ASID slot on this CPU, as the backend says
+ * @mm: the mm.
+ *
+ * A KUnit seam: a case plays a broken backend with it, to check that the
+ * core warns about a slot out of range and leaves the machine alone.
+ *
+ * Return: the slot, or -1 if @mm has none here.
+ */
+VISIBLE_IF_KUNIT int asi_asid_slot(struct mm_struct *mm)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_asid_slot, mm);
+	return asi_arch_asid_slot(mm);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_asid_slot);
+
 /*
  * Work out the CR3 value that enters @asi: its page table, and with PCIDs
  * the domain's PCID, keeping the PCID's entries (no-flush) only when they
@@ -451,7 +467,7 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 	if (!asi_arch_has_pcid())
 		return cr3;
 
-	slot = asi_arch_asid_slot(asi->mm);
+	slot = asi_asid_slot(asi->mm);
 	if (WARN_ON_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS))
 		return 0;
 
@@ -475,7 +491,7 @@ static unsigned long asi_unrestricted_cr3(void)
 
 	if (!asi_arch_has_pcid())
 		return cr3;
-	slot = asi_arch_asid_slot(mm);
+	slot = asi_asid_slot(mm);
 	if (WARN_ON_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS))
 		return cr3;
 	return cr3 | asi_normal_pcid(slot) | ASI_CR3_NOFLUSH;
@@ -662,7 +678,7 @@ void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr)
 		return;
 
 	local_irq_save(flags);
-	slot = asi_arch_asid_slot(mm);
+	slot = asi_asid_slot(mm);
 	if (slot < 0 || WARN_ON_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS))
 		goto out;
 	invpcid = asi_arch_has_invpcid();

@@ -212,6 +212,7 @@ void asi_arch_invlpg(unsigned long addr);
  */
 struct asi *asi_domain_alloc(void);
 struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);
+int asi_asid_slot(struct mm_struct *mm);
 bool asi_flush_on_entry(unsigned int slot, enum asi_class_id class_id);
 void asi_flush_pcid_addr(u16 pcid, unsigned long addr);
 void asi_flush_loaded_addr(unsigned long addr);

@@ -5,6 +5,7 @@
  * invalidations that x86 hardware would be given.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/asi.h>
 #include <linux/mm.h>
@@ -186,6 +187,62 @@ static void um_sensitive_pages(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(p + i * PAGE_SIZE));
 }
 
+/*
+ * asi_asid_slot() stub: a broken backend's answer while @slot_broken is
+ * set.  Activating a stub allocates, so it is done once, preemptible, and
+ * the flag picks the moments inside the preemption-off section.
+ */
+static bool slot_broken;
+
+static int slot_out_of_range(struct mm_struct *mm)
+{
+	return slot_broken ? ASI_ARCH_NR_ASID_SLOTS : asi_arch_asid_slot(mm);
+}
+
+/*
+ * A backend that gives a slot out of range is warned about at each of
+ * the three places the core asks for one, and nothing reaches the
+ * machine with that slot: no entry, no invalidation, and the exit goes
+ * back to the normal page table with PCID 0, flushing it.
+ */
+static void um_bad_slot_warns(struct kunit *test)
+{
+	struct asi_um_tlb_state before, after_enter, after_flush, after_exit;
+	bool entered, stayed;
+	struct mm_struct *mm;
+	struct asi *asi;
+
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	kunit_activate_static_stub(test, asi_asid_slot, slot_out_of_range);
+	preempt_disable();
+	before = tlb_state();
+	WRITE_ONCE(slot_broken, true);
+	asi_enter(asi);
+	entered = asi_is_restricted();
+	after_enter = tlb_state();
+	asi_tlb_flush_one_user(mm, 0x7f0000);
+	after_flush = tlb_state();
+	WRITE_ONCE(slot_broken, false);
+
+	asi_enter(asi);
+	WRITE_ONCE(slot_broken, true);
+	asi_exit();
+	WRITE_ONCE(slot_broken, false);
+	stayed = asi_is_restricted();
+	after_exit = tlb_state();
+	preempt_enable();
+	kunit_deactivate_static_stub(test, asi_asid_slot);
+
+	KUNIT_EXPECT_FALSE(test, entered);
+	KUNIT_EXPECT_EQ(test, after_enter.cr3_writes, before.cr3_writes);
+	KUNIT_EXPECT_EQ(test, after_flush.invpcid_addr, before.invpcid_addr);
+	KUNIT_EXPECT_EQ(test, after_flush.invlpg, before.invlpg);
+	KUNIT_EXPECT_FALSE(test, stayed);
+	KUNIT_EXPECT_EQ(test, after_exit.cr3, __pa(mm->pgd));
+	asi_kunit_expect_warnings(test, 3, "mm/asi.c");
+	asi_kunit_mm_release(mm);
+}
+
 static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_enter_loads_domain_cr3),
 	KUNIT_CASE(um_flush_invpcid_per_domain),
@@ -193,6 +250,7 @@ static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_no_invpcid),
 	KUNIT_CASE(um_pgd_freed_with_mm),
 	KUNIT_CASE(um_sensitive_pages),
+	KUNIT_CASE(um_bad_slot_warns),
 	{}
 };
 
