@@ -59,6 +59,22 @@
 #include <trace/events/asi.h>
 
 /*
+ * Every warning of the core starts its message with the function's name,
+ * so that a report names the place that found the bug even when the
+ * compiler reached the warning's slow path by a tail call.
+ *
+ * A warning that would flood a log if the bug recurs on a hot path is
+ * printed once per boot, except with CONFIG_DEBUG_ASI: there every
+ * occurrence is reported, so that a test that provokes one does not use
+ * it up and hide a later real one.
+ */
+#ifdef CONFIG_DEBUG_ASI
+#define ASI_WARN_ONCE(cond, fmt...)	WARN(cond, fmt)
+#else
+#define ASI_WARN_ONCE(cond, fmt...)	WARN_ONCE(cond, fmt)
+#endif
+
+/*
  * Per ASID slot, a bit per class: set while the PCID of that (slot, class)
  * is known to hold no stale translation, so that entering it may keep its
  * TLB entries (CR3 no-flush bit).  Zero, the boot state, means "flush on
@@ -153,7 +169,9 @@ int asi_register_class(enum asi_class_id class_id,
 {
 	int err = 0;
 
-	if (WARN_ON(!asi_class_id_valid(class_id) || !ops || !ops->name))
+	if (WARN(!asi_class_id_valid(class_id) || !ops || !ops->name,
+		 "%s(): bad class %d or ops without a name\n", __func__,
+		 class_id))
 		return -EINVAL;
 
 	mutex_lock(&asi_class_lock);
@@ -181,7 +199,8 @@ int asi_unregister_class(enum asi_class_id class_id)
 {
 	int err = 0;
 
-	if (WARN_ON(!asi_class_id_valid(class_id)))
+	if (WARN(!asi_class_id_valid(class_id), "%s(): bad class %d\n",
+		 __func__, class_id))
 		return -EINVAL;
 
 	mutex_lock(&asi_class_lock);
@@ -283,10 +302,11 @@ int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 	struct asi *asi;
 	int err = 0;
 
-	if (WARN_ON(!out_asi))
+	if (WARN(!out_asi, "%s(): no place for the domain\n", __func__))
 		return -EINVAL;
 	*out_asi = NULL;
-	if (WARN_ON(!mm || !asi_class_id_valid(class_id)))
+	if (WARN(!mm || !asi_class_id_valid(class_id),
+		 "%s(): no mm or bad class %d\n", __func__, class_id))
 		return -EINVAL;
 	if (WARN(mm != current->mm, "%s() on an mm that is not current->mm\n",
 		 __func__))
@@ -347,7 +367,9 @@ void asi_destroy_mm_state(struct mm_struct *mm)
 		if (!asi)
 			continue;
 		/* Rule 5: nobody runs in a domain of an mm being freed. */
-		if (WARN_ON_ONCE(raw_cpu_read(asi_cpu_curr) == asi))
+		if (ASI_WARN_ONCE(raw_cpu_read(asi_cpu_curr) == asi,
+				  "%s(): this CPU is still inside a domain of the mm\n",
+				  __func__))
 			__asi_exit();
 		WRITE_ONCE(mm->asi[i], NULL);
 		asi_domain_free(asi);
@@ -468,7 +490,9 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 		return cr3;
 
 	slot = asi_asid_slot(asi->mm);
-	if (WARN_ON_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS))
+	if (ASI_WARN_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS,
+			  "%s(): the backend gave ASID slot %d\n", __func__,
+			  slot))
 		return 0;
 
 	cr3 |= asi_pcid(slot, asi->class_id);
@@ -492,7 +516,9 @@ static unsigned long asi_unrestricted_cr3(void)
 	if (!asi_arch_has_pcid())
 		return cr3;
 	slot = asi_asid_slot(mm);
-	if (WARN_ON_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS))
+	if (ASI_WARN_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS,
+			  "%s(): the backend gave ASID slot %d\n", __func__,
+			  slot))
 		return cr3;
 	return cr3 | asi_normal_pcid(slot) | ASI_CR3_NOFLUSH;
 }
@@ -634,7 +660,7 @@ struct asi *asi_get_current(void)
 {
 	if (!asi_enabled())
 		return NULL;
-	WARN_ONCE(preemptible(), "%s() called preemptible\n", __func__);
+	ASI_WARN_ONCE(preemptible(), "%s() called preemptible\n", __func__);
 	return this_cpu_read(asi_cpu_curr);
 }
 EXPORT_SYMBOL_GPL(asi_get_current);
@@ -651,7 +677,8 @@ EXPORT_SYMBOL_GPL(asi_get_current);
 void asi_invalidate_slot(unsigned int slot)
 {
 	KUNIT_STATIC_STUB_REDIRECT(asi_invalidate_slot, slot);
-	if (WARN_ON_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS))
+	if (ASI_WARN_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS,
+			  "%s(): slot %u out of range\n", __func__, slot))
 		return;
 	this_cpu_write(asi_pcid_fresh[slot], 0);
 }
@@ -679,7 +706,9 @@ void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr)
 
 	local_irq_save(flags);
 	slot = asi_asid_slot(mm);
-	if (slot < 0 || WARN_ON_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS))
+	if (slot < 0 || ASI_WARN_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS,
+				      "%s(): the backend gave ASID slot %d\n",
+				      __func__, slot))
 		goto out;
 	invpcid = asi_arch_has_invpcid();
 
@@ -776,8 +805,10 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 		return;
 	if (asi_enabled()) {
 		memset(page_address(page), 0, PAGE_SIZE << order);
-		if (WARN_ON(asi_arch_set_sensitive(page_address(page),
-						   1UL << order, false)))
+		if (WARN(asi_arch_set_sensitive(page_address(page),
+						1UL << order, false),
+			 "%s(): cannot map the pages again, leaking them\n",
+			 __func__))
 			return;
 	}
 	__free_pages(page, order);
