@@ -8,17 +8,25 @@ struct asi;
 struct mm_struct;
 
 /*
- * The console watch: every case runs under it.  Warnings and BUG reports
- * printed while a case runs are counted; a case that triggers warnings on
- * purpose claims them with asi_kunit_expect_warnings(), and any warning
- * left unclaimed when the case ends fails it.  This works although
- * TAINT_WARN is already set at boot.
+ * The console watch, on from boot: every report the kernel prints
+ * (WARNING, BUG, Oops, kernel BUG at, UBSAN, RCU stalls, hung tasks,
+ * KASAN and lockdep, the TLB model's own reports), by any task, is
+ * counted.  A report printed while a case runs belongs to that case; one
+ * printed between cases, in a suite's init or exit or at boot belongs to
+ * the next case that starts.  Reports a case does not claim fail it.
+ *
+ * A claim names a precise location, @where: either a function, which
+ * matches a report whose WARNING line is in that function ("func+0x") or
+ * whose message starts with "func()", or "file:line", which matches a
+ * report "at file:line".
  */
-int asi_kunit_watch_start(struct kunit_suite *suite);
-void asi_kunit_watch_stop(struct kunit_suite *suite);
 int asi_kunit_case_init(struct kunit *test);
 void asi_kunit_case_exit(struct kunit *test);
 void asi_kunit_expect_warnings(struct kunit *test, int n, const char *where);
+void asi_kunit_expect_warnings_from(struct kunit *test,
+				    const char *const *where, int n);
+void asi_kunit_expect_outside_warnings(struct kunit *test, int n,
+				       const char *where);
 void asi_kunit_expect_message(struct kunit *test, const char *text);
 
 /* What the boot is expected to do: asi_kunit.expect=on|off. */
@@ -26,14 +34,21 @@ enum asi_kunit_expect { ASI_KUNIT_EXPECT_ANY, ASI_KUNIT_EXPECT_ON,
 			ASI_KUNIT_EXPECT_OFF };
 enum asi_kunit_expect asi_kunit_expected_mode(void);
 
-/* mm helpers: real mms, used the way a kthread uses them. */
+/*
+ * mm helpers: real mms, used the way a kthread uses them.  The case owns
+ * the reference asi_kunit_mm_new() returns: it drops it with
+ * asi_kunit_mm_put() (never a bare mmput()), or the case's cleanup does,
+ * also after a failed assertion.  An mm the case's kthread still uses
+ * when the case ends is let go of too.
+ */
 struct mm_struct *asi_kunit_mm_new(struct kunit *test);
+void asi_kunit_mm_put(struct mm_struct *mm);
 void asi_kunit_mm_use(struct mm_struct *mm);
 void asi_kunit_mm_unuse(struct mm_struct *mm);
 void asi_kunit_mm_release(struct mm_struct *mm);
 
 /*
- * For the backend suites (asi_um_tlb, asi_x86): ASI_CLASS_TEST registered
+ * For the backend suites (asi_um_*, asi_x86): ASI_CLASS_TEST registered
  * without hooks around the suite, cases skipped when ASI is off, and an
  * mm with its ASI_CLASS_TEST domain.
  */

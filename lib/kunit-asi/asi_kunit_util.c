@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Shared helpers of the ASI KUnit suites: the console watch that proves a
- * warning fired (as mm/kfence/kfence_test.c does), and real mm lifecycles.
+ * warning fired (as mm/kfence/kfence_test.c does) and that nothing else
+ * did, and real mm lifecycles that a failed assertion does not leak.
  */
 
+#include <kunit/test-bug.h>
 #include <linux/asi.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/cpumask.h>
 #include <linux/kthread.h>
 #include <linux/mount.h>
 #include <linux/module.h>
@@ -44,20 +48,54 @@ enum asi_kunit_expect asi_kunit_expected_mode(void)
  */
 #define AROUND		3
 
+/* The records that start a report, wherever and by whom they are printed. */
+static const char *const report_starts[] = {
+	"WARNING:",		/* WARN*(), lockdep */
+	"BUG:",			/* BUG: KASAN, sleeping in atomic, faults */
+	"kernel BUG at",	/* BUG_ON() */
+	"Oops",
+	"UBSAN:",
+	"rcu: INFO:",		/* RCU stall warnings */
+	"INFO: task ",		/* hung tasks */
+	"Kernel panic",
+	"asi: TLB model:",	/* the UML TLB model's reports */
+};
+
+/*
+ * The reports printed since they were last taken: by the case that runs
+ * (asi_kunit_expect_warnings()), by a case's start (those were printed
+ * outside any case), or by a case's end (unclaimed).
+ */
+struct watch_reports {
+	int n;
+	char lines[WATCH_LINES][WATCH_LINE_LEN];
+	char around[WATCH_LINES][AROUND][WATCH_LINE_LEN];
+};
+
 static struct {
 	raw_spinlock_t lock;
-	int reports;
-	char lines[WATCH_LINES][WATCH_LINE_LEN];
+	struct watch_reports now;
 	char last[WATCH_LINE_LEN];
 	int capture;
-	char around[WATCH_LINES][AROUND][WATCH_LINE_LEN];
 } watch = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(watch.lock),
 };
 
-static DEFINE_MUTEX(watch_users_lock);
-static int watch_users;
+/* Reports printed before the running case started, not claimed yet. */
+static struct watch_reports outside;
+
+/*
+ * Where a kthread's lazy active_mm is parked (see asi_kunit_mm_unuse()):
+ * one mm for every case, as long as the test kernel runs.
+ */
 static struct mm_struct *park_mm;
+
+/* The case's mms: what its cleanup must let go of. */
+#define CASE_MMS	32
+static struct {
+	struct mm_struct *owned[CASE_MMS];
+	struct mm_struct *used;
+} case_mms;
 
 static bool starts_with(const char *buf, size_t len, const char *prefix)
 {
@@ -66,83 +104,121 @@ static bool starts_with(const char *buf, size_t len, const char *prefix)
 	return len >= n && !strncmp(buf, prefix, n);
 }
 
+static bool is_report(const char *buf, size_t len)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(report_starts); i++) {
+		if (starts_with(buf, len, report_starts[i]))
+			return true;
+	}
+	return false;
+}
+
 /*
- * A WARN prints a record "WARNING: CPU: n PID: n at <file:line> <func>+...";
- * lockdep, KASAN and might_sleep() reports start with "WARNING:" or "BUG:".
- * Each such record is one report.  Only record starts count, so that a
- * KUnit message quoting a report is not a report itself.
+ * Only record starts count, so that a KUnit message quoting a report is
+ * not a report itself.  The console tracepoint runs in the context of
+ * whoever prints, any task, any CPU, interrupts included.
  */
 static void probe_console(void *ignore, const char *buf, size_t len)
 {
 	size_t n = min_t(size_t, len + 1, WATCH_LINE_LEN);
+	struct watch_reports *r = &watch.now;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&watch.lock, flags);
-	if (starts_with(buf, len, "WARNING:") || starts_with(buf, len, "BUG:")) {
-		if (watch.reports < WATCH_LINES) {
-			strscpy(watch.lines[watch.reports], buf, n);
-			strscpy(watch.around[watch.reports][0], watch.last,
-				WATCH_LINE_LEN);
+	if (is_report(buf, len)) {
+		if (r->n < WATCH_LINES) {
+			strscpy(r->lines[r->n], buf, n);
+			memset(r->around[r->n], 0, sizeof(r->around[r->n]));
+			strscpy(r->around[r->n][0], watch.last, WATCH_LINE_LEN);
 		}
-		watch.reports++;
+		r->n++;
 		watch.capture = AROUND - 1;
-	} else if (watch.capture && watch.reports <= WATCH_LINES) {
-		strscpy(watch.around[watch.reports - 1][AROUND - watch.capture],
-			buf, n);
+	} else if (watch.capture && r->n && r->n <= WATCH_LINES) {
+		strscpy(r->around[r->n - 1][AROUND - watch.capture], buf, n);
 		watch.capture--;
 	}
 	strscpy(watch.last, buf, n);
 	raw_spin_unlock_irqrestore(&watch.lock, flags);
 }
 
-/**
- * asi_kunit_watch_start() - suite init: start watching the console
- * @suite: the suite.
- *
- * Return: 0 or the tracepoint registration error.
+/*
+ * The watch is on from early boot to the end, so that no report is
+ * missed: reports printed before the first case fail that case.
  */
-int asi_kunit_watch_start(struct kunit_suite *suite)
+static int __init asi_kunit_init(void)
 {
-	int err = 0;
-
-	mutex_lock(&watch_users_lock);
-	if (!watch_users)
-		err = register_trace_console(probe_console, NULL);
-	if (!err)
-		watch_users++;
-	mutex_unlock(&watch_users_lock);
-	return err;
+	park_mm = mm_alloc();
+	return register_trace_console(probe_console, NULL);
 }
+postcore_initcall(asi_kunit_init);
 
-/**
- * asi_kunit_watch_stop() - suite exit: stop watching the console
- * @suite: the suite.
- */
-void asi_kunit_watch_stop(struct kunit_suite *suite)
-{
-	struct mm_struct *mm = NULL;
-
-	mutex_lock(&watch_users_lock);
-	if (!--watch_users) {
-		unregister_trace_console(probe_console, NULL);
-		tracepoint_synchronize_unregister();
-		mm = park_mm;
-		park_mm = NULL;
-	}
-	mutex_unlock(&watch_users_lock);
-	if (mm)
-		mmput(mm);
-}
-
-static void watch_reset(void)
+/* Move the reports printed so far into @to (added to what it holds). */
+static void watch_take(struct watch_reports *to)
 {
 	unsigned long flags;
+	int i;
 
 	raw_spin_lock_irqsave(&watch.lock, flags);
-	watch.reports = 0;
+	for (i = 0; i < min(watch.now.n, WATCH_LINES); i++) {
+		if (to->n + i >= WATCH_LINES)
+			break;
+		memcpy(to->lines[to->n + i], watch.now.lines[i], WATCH_LINE_LEN);
+		memcpy(to->around[to->n + i], watch.now.around[i],
+		       sizeof(to->around[0]));
+	}
+	to->n += watch.now.n;
+	watch.now.n = 0;
 	watch.capture = 0;
-	memset(watch.around, 0, sizeof(watch.around));
 	raw_spin_unlock_irqrestore(&watch.lock, flags);
+}
+
+/*
+ * Does report @i of @r come from @where: a function ("func") or a place
+ * ("file:line")?  A function matches the WARNING line's symbol or a
+ * message that starts with "func()"; a prefix of another name does not.
+ */
+static bool report_from(struct watch_reports *r, int i, const char *where)
+{
+	char pattern[WATCH_LINE_LEN];
+	int j;
+
+	if (i >= WATCH_LINES)
+		return false;
+	if (strchr(where, ':')) {
+		snprintf(pattern, sizeof(pattern), " at %s ", where);
+		return strstr(r->lines[i], pattern);
+	}
+	snprintf(pattern, sizeof(pattern), " %s+0x", where);
+	if (strstr(r->lines[i], pattern))
+		return true;
+	snprintf(pattern, sizeof(pattern), "%s()", where);
+	for (j = 0; j < AROUND; j++) {
+		if (starts_with(r->around[i][j], strlen(r->around[i][j]),
+				pattern))
+			return true;
+	}
+	return false;
+}
+
+/* Claim @n reports of @r, report i from @where[i] (or all from where[0]). */
+static void claim(struct kunit *test, struct watch_reports *r, int n,
+		  const char *const *where, bool each, const char *kind)
+{
+	int i;
+
+	KUNIT_EXPECT_EQ_MSG(test, r->n, n, "%s reports; first: %s", kind,
+			    r->n ? r->lines[0] : "(none)");
+	for (i = 0; i < min(r->n, min(n, WATCH_LINES)); i++) {
+		const char *w = where[each ? i : 0];
+
+		KUNIT_EXPECT_TRUE_MSG(test, report_from(r, i, w),
+				      "%s report %d is not from %s: %s | %s | %s",
+				      kind, i, w, r->lines[i], r->around[i][0],
+				      r->around[i][1]);
+	}
+	r->n = 0;
 }
 
 /**
@@ -161,83 +237,216 @@ void asi_kunit_expect_message(struct kunit *test, const char *text)
 	int i, n;
 
 	raw_spin_lock_irqsave(&watch.lock, flags);
-	n = min(watch.reports, WATCH_LINES);
+	n = min(watch.now.n, WATCH_LINES);
 	for (i = 0; i < n * AROUND && !found; i++)
-		found = strstr(watch.around[i / AROUND][i % AROUND], text);
+		found = strstr(watch.now.around[i / AROUND][i % AROUND], text);
 	raw_spin_unlock_irqrestore(&watch.lock, flags);
 	KUNIT_EXPECT_TRUE_MSG(test, found, "no console message \"%s\"", text);
+}
+
+/* Take the reports printed since last time and claim them. */
+static void take_and_claim(struct kunit *test, const char *const *where,
+			   int n, bool each)
+{
+	/* Too big for the stack; cases run one at a time. */
+	static struct watch_reports taken;
+
+	memset(&taken, 0, sizeof(taken));
+	watch_take(&taken);
+	claim(test, &taken, n, where, each, "case");
 }
 
 /**
  * asi_kunit_expect_warnings() - claim the reports printed since last time
  * @test: the case.
  * @n: how many reports must have been printed.
- * @where: text each report must contain (the warning function), or NULL.
+ * @where: where each of them must come from (see the top of asi_kunit.h);
+ *	may be NULL only when @n is 0.
  */
 void asi_kunit_expect_warnings(struct kunit *test, int n, const char *where)
 {
-	char lines[WATCH_LINES][WATCH_LINE_LEN];
-	unsigned long flags;
-	int reports, i;
-
-	raw_spin_lock_irqsave(&watch.lock, flags);
-	reports = watch.reports;
-	memcpy(lines, watch.lines, sizeof(lines));
-	watch.reports = 0;
-	raw_spin_unlock_irqrestore(&watch.lock, flags);
-
-	KUNIT_EXPECT_EQ_MSG(test, reports, n, "first report: %s",
-			    reports ? lines[0] : "(none)");
-	for (i = 0; where && i < min(reports, WATCH_LINES); i++)
-		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(lines[i], where),
-					  "report %d is not from %s: %s",
-					  i, where, lines[i]);
+	if (WARN_ON(n && !where))
+		return;
+	take_and_claim(test, &where, n, false);
 }
 
 /**
- * asi_kunit_case_init() - case init: no report carried over
+ * asi_kunit_expect_warnings_from() - claim reports from several places
  * @test: the case.
+ * @where: where report i must come from, for each of the @n reports.
+ * @n: how many reports must have been printed.
+ */
+void asi_kunit_expect_warnings_from(struct kunit *test,
+				    const char *const *where, int n)
+{
+	take_and_claim(test, where, n, true);
+}
+
+/**
+ * asi_kunit_expect_outside_warnings() - claim reports printed before the case
+ * @test: the case.
+ * @n: how many reports were printed between the previous case's end and
+ *	this case's start (a suite's init, say).
+ * @where: where each of them must come from; may be NULL only if @n is 0.
+ *
+ * For the cases that check the watch itself: any other case fails on
+ * such reports.
+ */
+void asi_kunit_expect_outside_warnings(struct kunit *test, int n,
+				       const char *where)
+{
+	if (WARN_ON(n && !where))
+		return;
+	claim(test, &outside, n, &where, false, "outside-case");
+}
+
+/**
+ * asi_kunit_case_init() - case init: take the reports printed since the
+ *	previous case ended
+ * @test: the case.
+ *
+ * They were printed between cases, in a suite's init or exit, or at boot;
+ * unless the case claims them (asi_kunit_expect_outside_warnings()), they
+ * fail it when it ends.
  *
  * Return: 0.
  */
 int asi_kunit_case_init(struct kunit *test)
 {
-	watch_reset();
+	/*
+	 * The case's kthread stays on this CPU: a kthread that sleeps lends
+	 * its mm to the CPU's idle task, which keeps it (and its domains)
+	 * until another task runs there.  Pinned, the kthread itself takes
+	 * it back when it wakes, and a case can count exactly when an mm
+	 * and its domains go.
+	 */
+	set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id()));
+	memset(&outside, 0, sizeof(outside));
+	watch_take(&outside);
+	memset(&case_mms, 0, sizeof(case_mms));
 	return 0;
 }
 
+/*
+ * A kthread's lazy active_mm holds a reference to the mm that ran before
+ * it: switch it to the parked mm instead.
+ */
+static void park_lazy_mm(void)
+{
+	if (park_mm) {
+		kthread_use_mm(park_mm);
+		kthread_unuse_mm(park_mm);
+	}
+}
+
+static void put_case_mms(void)
+{
+	int i;
+
+	/*
+	 * The case's kthread ended while using an mm: exit_mm() dropped a
+	 * user reference, which can only have been the case's own, and
+	 * kthread_use_mm()'s mm_count reference is left over, as nobody
+	 * called kthread_unuse_mm().  The dead kthread's lazy reference goes
+	 * at its last context switch, which may not have happened yet: wait
+	 * for it, so that the mm and its domains are gone before the next
+	 * case counts them.
+	 */
+	if (case_mms.used) {
+		struct mm_struct *mm = case_mms.used;
+		unsigned long deadline = jiffies + 2 * HZ;
+
+		for (i = 0; i < CASE_MMS; i++) {
+			if (case_mms.owned[i] == mm) {
+				case_mms.owned[i] = NULL;
+				break;
+			}
+		}
+		WARN(i == CASE_MMS, "%s(): the case used an mm it did not own\n",
+		     __func__);
+		mmgrab(mm);
+		mmdrop(mm);
+		/* The mm may have been lent on to this kthread, lazily. */
+		park_lazy_mm();
+		while (atomic_read(&mm->mm_count) > 1 &&
+		       time_before(jiffies, deadline))
+			schedule_timeout_uninterruptible(1);
+		WARN(atomic_read(&mm->mm_count) > 1,
+		     "%s(): the case's mm is still referenced\n", __func__);
+		mmdrop(mm);
+	}
+	for (i = 0; i < CASE_MMS; i++) {
+		if (case_mms.owned[i])
+			mmput(case_mms.owned[i]);
+	}
+	memset(&case_mms, 0, sizeof(case_mms));
+}
+
 /**
- * asi_kunit_case_exit() - case exit: fail on any unclaimed report
+ * asi_kunit_case_exit() - case exit: fail on any unclaimed report, and let
+ *	go of the case's mms
  * @test: the case.
+ *
+ * Runs in a kthread of its own after the case's, which has ended, also
+ * when an assertion stopped it half way.
  */
 void asi_kunit_case_exit(struct kunit *test)
 {
-	if (current->mm)
-		asi_kunit_mm_unuse(current->mm);
+	put_case_mms();
+	claim(test, &outside, 0, NULL, false, "outside-case");
 	asi_kunit_expect_warnings(test, 0, NULL);
+}
+
+static void case_mm_track(struct mm_struct *mm, struct mm_struct *old)
+{
+	int i;
+
+	for (i = 0; i < CASE_MMS; i++) {
+		if (case_mms.owned[i] == old) {
+			case_mms.owned[i] = mm;
+			return;
+		}
+	}
+	WARN(mm, "%s(): more than %d mms in one case\n", __func__, CASE_MMS);
 }
 
 /**
  * asi_kunit_mm_new() - a fresh mm, as mm_alloc() makes for exec
  * @test: the case; fails it if there is no memory.
  *
- * Return: the mm, with mm_users and mm_count at one.
+ * Return: the mm, with mm_users and mm_count at one: the case's reference.
  */
 struct mm_struct *asi_kunit_mm_new(struct kunit *test)
 {
 	struct mm_struct *mm = mm_alloc();
 
 	KUNIT_ASSERT_NOT_NULL(test, mm);
+	case_mm_track(mm, NULL);
 	return mm;
 }
 
 /**
- * asi_kunit_mm_use() - make @mm current->mm of the case's kthread
+ * asi_kunit_mm_put() - drop the case's reference to @mm
+ * @mm: an mm from asi_kunit_mm_new().
+ */
+void asi_kunit_mm_put(struct mm_struct *mm)
+{
+	case_mm_track(NULL, mm);
+	mmput(mm);
+}
+
+/**
+ * asi_kunit_mm_use() - make @mm current->mm of the calling kthread
  * @mm: the mm.
+ *
+ * Safe with preemption disabled.  If the case's kthread ends still using
+ * @mm (a failed assertion), the case's cleanup sorts the references out.
  */
 void asi_kunit_mm_use(struct mm_struct *mm)
 {
 	kthread_use_mm(mm);
+	if (kunit_get_current_test())
+		case_mms.used = mm;
 }
 
 /**
@@ -246,23 +455,14 @@ void asi_kunit_mm_use(struct mm_struct *mm)
  *
  * kthread_unuse_mm() leaves @mm as the kthread's lazy active_mm, holding a
  * reference; switching to a parked mm and back drops it, so the case can
- * tell exactly which put frees @mm.
+ * tell exactly which put frees @mm.  Safe with preemption disabled.
  */
 void asi_kunit_mm_unuse(struct mm_struct *mm)
 {
-	struct mm_struct *park;
-
 	kthread_unuse_mm(mm);
-
-	mutex_lock(&watch_users_lock);
-	if (!park_mm)
-		park_mm = mm_alloc();
-	park = park_mm;
-	mutex_unlock(&watch_users_lock);
-	if (!park)
-		return;
-	kthread_use_mm(park);
-	kthread_unuse_mm(park);
+	if (kunit_get_current_test())
+		case_mms.used = NULL;
+	park_lazy_mm();
 }
 
 /*
@@ -339,7 +539,13 @@ ssize_t asi_kunit_read_debugfs(const char *path, char *buf, size_t size)
 /* The class the backend suites make their domains in: no hooks. */
 static const struct asi_class_ops backend_class_ops = { .name = "kunit-backend" };
 
-/* Backend suites: ASI_CLASS_TEST registered and the watch on, if ASI is on. */
+/*
+ * Backend suites: ASI_CLASS_TEST registered, if ASI is on.  A suite whose
+ * init fails gets no exit call, and one that did not register the class
+ * must not unregister it: suites run one at a time, so a flag will do.
+ */
+static bool backend_registered;
+
 int asi_kunit_backend_suite_init(struct kunit_suite *suite)
 {
 	int err;
@@ -347,17 +553,17 @@ int asi_kunit_backend_suite_init(struct kunit_suite *suite)
 	if (!asi_enabled())
 		return 0;
 	err = asi_register_class(ASI_CLASS_TEST, &backend_class_ops);
-	if (err)
-		return err;
-	return asi_kunit_watch_start(suite);
+	backend_registered = !err;
+	return err;
 }
 
 void asi_kunit_backend_suite_exit(struct kunit_suite *suite)
 {
-	if (!asi_enabled())
-		return;
-	asi_kunit_watch_stop(suite);
-	asi_unregister_class(ASI_CLASS_TEST);
+	if (backend_registered)
+		WARN(asi_unregister_class(ASI_CLASS_TEST),
+		     "%s(): a case left a domain of ASI_CLASS_TEST alive\n",
+		     __func__);
+	backend_registered = false;
 }
 
 /* Backend cases need ASI on: skip them when it is off at boot. */
@@ -381,9 +587,12 @@ struct mm_struct *asi_kunit_mm_with_test_domain(struct kunit *test,
 }
 #endif
 
-/* Stop using @mm and drop the reference asi_kunit_mm_new() gave. */
+/**
+ * asi_kunit_mm_release() - stop using @mm and drop the case's reference
+ * @mm: an mm from asi_kunit_mm_new() that the case's kthread uses.
+ */
 void asi_kunit_mm_release(struct mm_struct *mm)
 {
 	asi_kunit_mm_unuse(mm);
-	mmput(mm);
+	asi_kunit_mm_put(mm);
 }

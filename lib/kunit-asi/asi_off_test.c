@@ -32,8 +32,6 @@ static struct kunit_case asi_boot_cases[] = {
 
 static struct kunit_suite asi_boot_suite = {
 	.name = "asi_boot",
-	.suite_init = asi_kunit_watch_start,
-	.suite_exit = asi_kunit_watch_stop,
 	.init = asi_kunit_case_init,
 	.exit = asi_kunit_case_exit,
 	.test_cases = asi_boot_cases,
@@ -60,7 +58,7 @@ static void asi_off_init_gives_null(struct kunit *test)
 		KUNIT_EXPECT_NULL(test, asi);
 	}
 	asi_kunit_mm_unuse(mm);
-	mmput(mm);
+	asi_kunit_mm_put(mm);
 }
 
 static void asi_off_calls_accept_null(struct kunit *test)
@@ -85,7 +83,7 @@ static void asi_off_calls_accept_null(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, page);
 	asi_free_sensitive_pages(page, 0);
 	asi_kunit_mm_unuse(mm);
-	mmput(mm);
+	asi_kunit_mm_put(mm);
 }
 
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
@@ -104,7 +102,7 @@ static void asi_off_nothing_counted(struct kunit *test)
 	asi_exit();
 	KUNIT_EXPECT_NULL(test, mm->asi[ASI_CLASS_KVM]);
 	asi_kunit_mm_unuse(mm);
-	mmput(mm);
+	asi_kunit_mm_put(mm);
 	KUNIT_ASSERT_EQ(test, asi_class_stats(ASI_CLASS_KVM, &after), 0);
 	KUNIT_EXPECT_EQ(test, after.domains, before.domains);
 	KUNIT_EXPECT_EQ(test, after.enters, before.enters);
@@ -122,7 +120,7 @@ static void asi_off_foreign_mm_still_warns(struct kunit *test)
 	asi_kunit_expect_message(test, "asi_init() on an mm that is not current->mm");
 	asi_kunit_expect_warnings(test, 1, "asi_init");
 	KUNIT_EXPECT_NULL(test, asi);
-	mmput(mm);
+	asi_kunit_mm_put(mm);
 }
 #endif
 
@@ -153,8 +151,6 @@ static struct kunit_case asi_off_cases[] = {
 
 static struct kunit_suite asi_off_suite = {
 	.name = "asi_off",
-	.suite_init = asi_kunit_watch_start,
-	.suite_exit = asi_kunit_watch_stop,
 	.init = asi_off_init,
 	.exit = asi_kunit_case_exit,
 	.test_cases = asi_off_cases,

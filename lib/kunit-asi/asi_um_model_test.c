@@ -682,7 +682,7 @@ static void scenario_domains_and_mms(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tlb_state().hits - hits, 1);
 	KUNIT_EXPECT_TRUE(test, tlb_state().cr3 & ASI_CR3_NOFLUSH);
 	asi_kunit_mm_release(a);
-	mmput(b);
+	asi_kunit_mm_put(b);
 }
 
 /*
@@ -866,7 +866,7 @@ static void slot_reused(struct kunit *test, struct probe *p)
 	CHECK_EQ(test, p, pfn, new_pfn);
 	asi_kunit_mm_unuse(next);
 	while (n--)
-		mmput(others[n]);
+		asi_kunit_mm_put(others[n]);
 }
 
 /*
