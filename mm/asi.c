@@ -383,6 +383,54 @@ EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
  * the UML TLB model then reports the stale translation it leaves behind.
  */
 
+/*
+ * Edits of the restricted spaces' kernel tables that replaced, split or
+ * freed a table: a restricted PCID may cache the old table in its
+ * paging-structure caches (SDM 4.10.3), on any CPU.  The kernel's own
+ * range flush does not reach those PCIDs: it leaves ASI first and
+ * invalidates the normal PCID only.  So each edit bumps the generation,
+ * and a CPU that has not seen it flushes every restricted PCID on its
+ * next entry (asi_flush_kernel_tables()).  A CPU inside a domain at the
+ * time of the edit is not left there: the caller's kernel range flush
+ * (asi_alloc_sensitive_pages(), asi_free_sensitive_pages()) interrupts
+ * every CPU, and the interrupt leaves ASI, so the CPU comes back through
+ * asi_enter() and sees the new generation.
+ */
+static atomic_long_t asi_kernel_tables_gen = ATOMIC_LONG_INIT(0);
+static DEFINE_PER_CPU(long, asi_kernel_tables_seen);
+
+/**
+ * asi_kernel_tables_edited() - the backend edited the restricted kernel tables
+ *
+ * Called by the backend after it replaced, split or freed a table of the
+ * kernel half that restricted spaces walk, before the core's kernel range
+ * flush.  Clearing or setting a leaf needs no call: the range flush covers
+ * the TLB entries.
+ */
+void asi_kernel_tables_edited(void)
+{
+	atomic_long_inc(&asi_kernel_tables_gen);
+}
+
+/**
+ * asi_flush_kernel_tables() - flush every restricted PCID after a table edit
+ *
+ * On entry: if the restricted kernel tables changed since this CPU last
+ * looked, every restricted PCID of this CPU must be flushed on its next
+ * entry, as an ASID slot handed to another mm is.
+ */
+VISIBLE_IF_KUNIT void asi_flush_kernel_tables(void)
+{
+	long gen = atomic_long_read(&asi_kernel_tables_gen);
+
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_kernel_tables);
+	if (__this_cpu_read(asi_kernel_tables_seen) == gen)
+		return;
+	memset(this_cpu_ptr(&asi_pcid_fresh), 0, sizeof(asi_pcid_fresh));
+	__this_cpu_write(asi_kernel_tables_seen, gen);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_kernel_tables);
+
 /**
  * asi_flush_on_entry() - must entering this PCID flush it?
  * @slot: the ASID slot.
@@ -398,9 +446,11 @@ VISIBLE_IF_KUNIT bool asi_flush_on_entry(unsigned int slot,
 					 enum asi_class_id class_id)
 {
 	unsigned long *fresh = this_cpu_ptr(&asi_pcid_fresh[slot]);
-	bool stale = !(*fresh & BIT(class_id));
+	bool stale;
 
 	KUNIT_STATIC_STUB_REDIRECT(asi_flush_on_entry, slot, class_id);
+	asi_flush_kernel_tables();
+	stale = !(*fresh & BIT(class_id));
 	*fresh |= BIT(class_id);
 	return stale;
 }
@@ -810,6 +860,14 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 			 "%s(): cannot map the pages again, leaking them\n",
 			 __func__))
 			return;
+		/*
+		 * A table the backend freed may still be cached by a CPU
+		 * inside a domain: interrupt them all, so that they leave
+		 * (see asi_kernel_tables_edited()).
+		 */
+		asi_flush_kernel_range((unsigned long)page_address(page),
+				       (unsigned long)page_address(page) +
+				       (PAGE_SIZE << order));
 	}
 	__free_pages(page, order);
 }

@@ -155,6 +155,7 @@ void asi_init_mm_state(struct mm_struct *mm);
 void asi_destroy_mm_state(struct mm_struct *mm);
 void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr);
 void asi_invalidate_slot(unsigned int slot);
+void asi_kernel_tables_edited(void);
 bool asi_handle_fault(unsigned long addr);
 int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order);
@@ -218,6 +219,7 @@ void asi_flush_pcid_addr(u16 pcid, unsigned long addr);
 void asi_flush_loaded_addr(unsigned long addr);
 void asi_flush_deferred(unsigned int slot, enum asi_class_id class_id);
 void asi_flush_kernel_range(unsigned long start, unsigned long end);
+void asi_flush_kernel_tables(void);
 #endif
 
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
@@ -255,6 +257,7 @@ static inline void asi_tlb_flush_one_user(struct mm_struct *mm,
 }
 
 static inline void asi_invalidate_slot(unsigned int slot) { }
+static inline void asi_kernel_tables_edited(void) { }
 static inline bool asi_handle_fault(unsigned long addr) { return false; }
 
 static inline int asi_class_stats(enum asi_class_id class_id,
