@@ -22,6 +22,7 @@
 #include <linux/mm_types.h>
 #include <linux/preempt.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
 
 #include "asi_kunit.h"
@@ -241,32 +242,81 @@ static void model_fill_and_hit(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
-/* The set is bounded: more pages than entries evict the oldest. */
+/*
+ * The set is bounded: more pages than entries evict the oldest.  Kernel
+ * translations cover the page their leaf maps, up to 2M here, so the
+ * addresses are 2M apart.
+ */
 static void model_bounded(struct kunit *test)
 {
-	const unsigned int order = 7, n = 1U << order;
-	struct page *pages = alloc_pages(GFP_KERNEL, order);
+	const unsigned int n = 2 * ASI_UM_TLB_ENTRIES;
 	struct mm_struct *mm;
 	unsigned long pfn;
 	struct asi *asi;
-	void *base;
 	unsigned int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, pages);
-	KUNIT_ASSERT_GE(test, n, 2 * ASI_UM_TLB_ENTRIES);
-	base = page_address(pages);
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	load_cr3(mm->pgd, PCID_A, false);
 	for (i = 0; i < n; i++)
-		access_addr((unsigned long)base + i * PAGE_SIZE, false, &pfn);
+		access_addr((unsigned long)__va(i * SZ_2M), false, &pfn);
 	KUNIT_EXPECT_EQ(test, tlb_state().entries, ASI_UM_TLB_ENTRIES);
-	KUNIT_EXPECT_EQ(test, asi_um_tlb_cached(PCID_A, (unsigned long)base,
-						false), ASI_UM_TLB_NONE);
-	KUNIT_EXPECT_EQ(test, asi_um_tlb_cached(PCID_A, (unsigned long)base +
-						(n - 1) * PAGE_SIZE, false),
+	KUNIT_EXPECT_EQ(test, asi_um_tlb_cached(PCID_A,
+						(unsigned long)__va(0), false),
+			ASI_UM_TLB_NONE);
+	KUNIT_EXPECT_EQ(test, asi_um_tlb_cached(PCID_A,
+						(unsigned long)__va((n - 1) * SZ_2M),
+						false),
 			ASI_UM_TLB_GLOBAL);
 	asi_kunit_mm_release(mm);
-	__free_pages(pages, order);
+}
+
+/*
+ * Paging-structure caches: a kernel walk caches its upper levels in the
+ * loaded PCID, never globally; a walk near it starts from them; INVLPG
+ * drops every entry of the loaded PCID, INVPCID type 0 and 1 every entry
+ * of theirs, types 2 and 3 all, and a CR3 write without the no-flush bit
+ * those of the PCID it loads.
+ */
+static void model_psc(struct kunit *test)
+{
+	unsigned long k1 = (unsigned long)__va(0), k2 = (unsigned long)__va(SZ_1G);
+	struct asi_um_tlb_state st;
+	unsigned int in_a, in_ab;
+	struct mm_struct *mm;
+	unsigned long pfn;
+	struct asi *asi;
+
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	load_cr3(mm->pgd, PCID_A, false);
+	KUNIT_EXPECT_EQ(test, tlb_state().psc_entries, 0);
+	access_addr(k1, false, &pfn);
+	in_a = tlb_state().psc_entries;
+	KUNIT_EXPECT_GE(test, in_a, 2);
+	/* Another 2M page under the same tables: the walk starts cached. */
+	st = tlb_state();
+	access_addr(k1 + SZ_2M, false, &pfn);
+	KUNIT_EXPECT_EQ(test, tlb_state().psc_hits - st.psc_hits, 1);
+
+	load_cr3(mm->pgd, PCID_B, true);
+	access_addr(k2, false, &pfn);
+	in_ab = tlb_state().psc_entries;
+	KUNIT_EXPECT_GT(test, in_ab, in_a);
+	asi_um_tlb_invlpg(k1, false);
+	KUNIT_EXPECT_EQ(test, tlb_state().psc_entries, in_a);
+	load_cr3(mm->pgd, PCID_A, false);
+	KUNIT_EXPECT_EQ(test, tlb_state().psc_entries, 0);
+
+	access_addr(k2 + SZ_2M, false, &pfn);
+	in_a = tlb_state().psc_entries;
+	KUNIT_EXPECT_GE(test, in_a, 2);
+	asi_um_tlb_invpcid(ASI_UM_INVPCID_SINGLE_CTX, PCID_B, 0, false);
+	KUNIT_EXPECT_EQ(test, tlb_state().psc_entries, in_a);
+	asi_um_tlb_invpcid(ASI_UM_INVPCID_ADDR, PCID_A, USER_ADDR, true);
+	KUNIT_EXPECT_EQ(test, tlb_state().psc_entries, 0);
+	access_addr(k2 + 2 * SZ_2M, false, &pfn);
+	asi_um_tlb_invpcid(ASI_UM_INVPCID_ALL_NON_GLOBAL, 0, 0, false);
+	KUNIT_EXPECT_EQ(test, tlb_state().psc_entries, 0);
+	asi_kunit_mm_release(mm);
 }
 
 /*
@@ -545,6 +595,7 @@ static void model_fault_exit(struct kunit *test)
 static struct kunit_case asi_um_model_cases[] = {
 	KUNIT_CASE(model_fill_and_hit),
 	KUNIT_CASE(model_bounded),
+	KUNIT_CASE(model_psc),
 	KUNIT_CASE(model_cr3_write),
 	KUNIT_CASE(model_pcid_off),
 	KUNIT_CASE(model_invlpg),
@@ -898,6 +949,53 @@ static struct page *prepared_page(gfp_t gfp, unsigned int order)
 	return kunit_get_current_test()->priv;
 }
 
+/* asi_alloc_sensitive_pages() handing out @page, which the case holds. */
+static void alloc_sensitive(struct kunit *test, struct page *page)
+{
+	test->priv = page;
+	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
+				   prepared_page);
+	KUNIT_ASSERT_PTR_EQ(test, asi_alloc_sensitive_pages(GFP_KERNEL, 0),
+			    page);
+	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
+}
+
+/* asi_free_sensitive_pages() of @page, which the case keeps holding. */
+static void free_sensitive(struct page *page)
+{
+	get_page(page);
+	asi_free_sensitive_pages(page, 0);
+}
+
+/*
+ * Make @page sensitive and free it again, as some earlier allocation
+ * there did: the normal direct map around it is split down to 4K pages
+ * (CPA keeps splits), and the template shares the normal tables there
+ * again.  A later carve-out near it then edits the template without
+ * splitting the normal side, so without CPA's flush_tlb_all(), which
+ * would hide whatever flush the case is about.
+ */
+static void presplit(struct kunit *test, struct page *page)
+{
+	alloc_sensitive(test, page);
+	free_sensitive(page);
+}
+
+/* Enter @asi, access kernel address @addr, leave; was it still inside? */
+static bool kernel_access_in_domain(struct asi *asi, unsigned long addr,
+				    unsigned long *pfn, int *ret)
+{
+	bool inside;
+
+	preempt_disable();
+	asi_enter(asi);
+	*ret = asi_um_tlb_access(addr, false, pfn);
+	inside = asi_is_restricted();
+	asi_exit();
+	preempt_enable();
+	return inside;
+}
+
 /*
  * A free page whose global translation is cached (as any page the kernel
  * used before may be) is allocated sensitive: the core's kernel range
@@ -915,30 +1013,89 @@ static void sensitive_after_global(struct kunit *test, struct probe *p)
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	addr = (unsigned long)page_address(page);
+	presplit(test, page);
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	KUNIT_EXPECT_EQ(test, access_addr(addr, false, &pfn), 0);
 	KUNIT_EXPECT_EQ(test, asi_um_tlb_cached(loaded_pcid(), addr, false),
 			ASI_UM_TLB_GLOBAL);
 
-	test->priv = page;
-	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
-				   prepared_page);
-	KUNIT_ASSERT_PTR_EQ(test, asi_alloc_sensitive_pages(GFP_KERNEL, 0),
-			    page);
-	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
-
+	alloc_sensitive(test, page);
 	p->pcid = domain_pcid(asi);
 	p->addr = addr;
-	preempt_disable();
-	asi_enter(asi);
-	ret = asi_um_tlb_access(addr, false, &pfn);
-	inside = asi_is_restricted();
-	asi_exit();
-	preempt_enable();
+	inside = kernel_access_in_domain(asi, addr, &pfn, &ret);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	/* It faulted: the global entry was gone. */
 	CHECK_EQ(test, p, inside, false);
 	asi_free_sensitive_pages(page, 0);
+	asi_kunit_mm_release(mm);
+}
+
+/*
+ * A domain walks to a kernel page next to one that is then allocated
+ * sensitive, so its PCID caches the tables it went through, which the
+ * template shares with the normal space.  The carve-out replaces them
+ * with private copies: on its next entry the domain's PCID must be
+ * flushed (asi_flush_kernel_tables()), or a walk starting from the cached
+ * table reaches the sensitive page through the normal tables.
+ */
+static void kernel_table_replaced(struct kunit *test, struct probe *p)
+{
+	struct page *pages = alloc_pages(GFP_KERNEL, 1);
+	unsigned long addr, near, pfn;
+	struct mm_struct *mm;
+	struct asi *asi;
+	bool inside;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	addr = (unsigned long)page_address(pages);
+	near = addr + PAGE_SIZE;
+	presplit(test, pages);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	KUNIT_EXPECT_TRUE(test, kernel_access_in_domain(asi, near, &pfn, &ret));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+
+	alloc_sensitive(test, pages);
+	p->pcid = domain_pcid(asi);
+	p->addr = addr;
+	inside = kernel_access_in_domain(asi, addr, &pfn, &ret);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	CHECK_EQ(test, p, inside, false);
+	free_sensitive(pages);
+	__free_pages(pages, 1);
+	asi_kunit_mm_release(mm);
+}
+
+/*
+ * A domain walks through the template's private tables next to a
+ * sensitive page; the page is freed, and the template shares the normal
+ * tables again and frees its copies.  On its next entry the domain's
+ * PCID must be flushed (asi_flush_kernel_tables()), or a walk to another
+ * page there starts from a freed table.
+ */
+static void kernel_table_freed(struct kunit *test, struct probe *p)
+{
+	struct page *pages = alloc_pages(GFP_KERNEL, 2);
+	unsigned long addr, pfn;
+	struct mm_struct *mm;
+	struct asi *asi;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	addr = (unsigned long)page_address(pages);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	alloc_sensitive(test, pages);
+	KUNIT_EXPECT_TRUE(test, kernel_access_in_domain(asi, addr + PAGE_SIZE,
+							&pfn, &ret));
+	free_sensitive(pages);
+
+	p->pcid = domain_pcid(asi);
+	p->addr = addr + 2 * PAGE_SIZE;
+	KUNIT_EXPECT_TRUE(test, kernel_access_in_domain(asi, p->addr, &pfn,
+							&ret));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	CHECK_EQ(test, p, pfn, page_to_pfn(pages) + 2);
+	__free_pages(pages, 2);
 	asi_kunit_mm_release(mm);
 }
 
@@ -958,6 +1115,8 @@ static const struct scenario scenarios[] = {
 	{ "user_page_changed_while_inside", user_page_changed_while_inside },
 	{ "slot_reused", slot_reused },
 	{ "sensitive_after_global", sensitive_after_global },
+	{ "kernel_table_replaced", kernel_table_replaced },
+	{ "kernel_table_freed", kernel_table_freed },
 };
 
 KUNIT_ARRAY_PARAM_DESC(scenarios, scenarios, name);
@@ -999,6 +1158,10 @@ static void skip_range(unsigned long start, unsigned long end)
 {
 }
 
+static void skip_kernel_tables(void)
+{
+}
+
 enum seam {
 	SEAM_FLUSH_ON_ENTRY,
 	SEAM_INVALIDATE_SLOT,
@@ -1006,6 +1169,7 @@ enum seam {
 	SEAM_FLUSH_LOADED_ADDR,
 	SEAM_FLUSH_DEFERRED,
 	SEAM_FLUSH_KERNEL_RANGE,
+	SEAM_FLUSH_KERNEL_TABLES,
 };
 
 /* One flush left out, the scenario that needs it, what the model says. */
@@ -1033,6 +1197,10 @@ static const struct breakage breakages[] = {
 	  "owns the PCID now" },
 	{ "asi_flush_kernel_range", SEAM_FLUSH_KERNEL_RANGE,
 	  sensitive_after_global, "global kernel address" },
+	{ "asi_flush_kernel_tables on a shared table copied",
+	  SEAM_FLUSH_KERNEL_TABLES, kernel_table_replaced, "table replaced" },
+	{ "asi_flush_kernel_tables on a private table freed",
+	  SEAM_FLUSH_KERNEL_TABLES, kernel_table_freed, "table freed" },
 };
 
 KUNIT_ARRAY_PARAM_DESC(breakages, breakages, name);
@@ -1066,6 +1234,10 @@ static void *stub_out(struct kunit *test, enum seam seam)
 		kunit_activate_static_stub(test, asi_flush_kernel_range,
 					   skip_range);
 		return asi_flush_kernel_range;
+	case SEAM_FLUSH_KERNEL_TABLES:
+		kunit_activate_static_stub(test, asi_flush_kernel_tables,
+					   skip_kernel_tables);
+		return asi_flush_kernel_tables;
 	}
 	return NULL;
 }

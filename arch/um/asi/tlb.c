@@ -11,13 +11,21 @@
  *   and CR4.PCIDE;
  * - a bounded set of translations tagged by PCID, some of them global,
  *   filled when a test "accesses" an address (asi_um_tlb_access()) by a
- *   walk of the page table CR3 points to;
+ *   walk of the page table CR3 points to; a kernel translation covers the
+ *   whole page its leaf maps (4K, 2M or 1G), as x86 may cache it;
+ * - paging-structure caches (SDM 4.10.3) for kernel addresses: per PCID,
+ *   never global, for a region the table the walk went through at each
+ *   upper level (PML4E, PDPTE and PDE caches).  A walk starts from the
+ *   deepest cached entry instead of the root;
  * - the operations with their architectural meaning: CR3 writes with and
- *   without the no-flush bit or with PCIDs off, INVLPG, INVPCID types 0-3;
+ *   without the no-flush bit or with PCIDs off, INVLPG, INVPCID types 0-3,
+ *   each dropping paging-structure cache entries as x86 does (INVLPG and
+ *   INVPCID type 0 all of the PCID's, not only the address's);
  * - a stale-translation check: an access that hits an entry which no
- *   longer matches the page table, or was cached for another mm, fails
- *   the running KUnit case, naming the PCID, the address and what went
- *   stale.
+ *   longer matches the page table, or was cached for another mm, or a
+ *   walk that starts from a cached table the page tables no longer lead
+ *   to (replaced, or freed), fails the running KUnit case, naming the
+ *   PCID, the address and what went stale.
  *
  * It also plays the kernel's own TLB code of arch/x86/mm/tlb.c, which UML
  * does not have: ASID slots handed out as choose_new_asid() does, and the
@@ -31,10 +39,9 @@
  *   A restricted space maps the same user memory (as a domain of the
  *   userspace class would), so that the core's user flush fan-out is
  *   exercised; on x86 the restricted user half is still empty.
- * - direct-map kernel addresses map their own page frame; in the normal
- *   space globally unless the page is sensitive (as x86 drops
- *   _PAGE_GLOBAL), in a restricted space globally unless sensitive, in
- *   which case they are not mapped (the x86 template keeps _PAGE_GLOBAL).
+ * - direct-map kernel addresses walk the model's own kernel tables
+ *   (kpt.c): the normal hierarchy, or the restricted template, which
+ *   shares tables with it until a sensitive page is carved out.
  *
  * The model makes no decision of the core's: when to flush, which PCID
  * and which no-flush bit are mm/asi.c's.
@@ -53,22 +60,42 @@
 #include <linux/mm_types.h>
 #include <linux/percpu.h>
 #include <linux/pgtable.h>
-#include <linux/xarray.h>
+
+#include "model.h"
 
 #define ASI_UM_TLB_LOG_SIZE	64
 /* x86's tlb_single_page_flush_ceiling: longer ranges flush the PCID. */
 #define ASI_UM_FLUSH_CEILING	33
+/* Paging-structure cache entries per CPU, all levels together. */
+#define ASI_UM_PSC_ENTRIES	32
 
 struct asi_um_tlb_entry {
 	bool valid;
 	bool global;
 	bool user;
+	/* The level of the leaf: 1 (4K), 2 (2M) or 3 (1G). */
+	u8 level;
 	u16 pcid;
+	/* The first page the entry covers, and the frame it maps. */
 	unsigned long vpn;
 	unsigned long pfn;
 	/* The mm loaded, and the page table walked, when it was cached. */
 	u64 ctx_id;
 	pgd_t *pgd;
+};
+
+/*
+ * A paging-structure cache entry: in @pcid, the region of @level that
+ * holds the address tag (address >> the level's shift) leads to @table.
+ * @id tells whether @table is still there: it may have been freed.
+ */
+struct asi_um_psc_entry {
+	bool valid;
+	u8 level;
+	u16 pcid;
+	unsigned long tag;
+	u64 id;
+	struct asi_um_ptable *table;
 };
 
 /* An ASID slot, as cpu_tlbstate.ctxs[] on x86. */
@@ -94,6 +121,13 @@ struct asi_um_tlb {
 	bool invpcid;
 	struct asi_um_tlb_entry entries[ASI_UM_TLB_ENTRIES];
 	unsigned int victim;
+	struct asi_um_psc_entry psc[ASI_UM_PSC_ENTRIES];
+	unsigned int psc_victim;
+
+	/* A test's hook into the next CR3 write; see asi_um_tlb_cr3_hook(). */
+	void (*cr3_hook)(void *arg);
+	void *cr3_hook_arg;
+	bool cr3_hook_after;
 
 	unsigned long cr3_writes;
 	unsigned long cr3_noflush;
@@ -104,6 +138,7 @@ struct asi_um_tlb {
 	unsigned long fills;
 	unsigned long hits;
 	unsigned long faults;
+	unsigned long psc_hits;
 	unsigned long reports;
 	bool expect_reports;
 	char last_report[192];
@@ -182,21 +217,98 @@ static bool asi_um_is_loaded(struct asi_um_tlb *tlb, struct mm_struct *mm)
  * Invalidate the entries of @pcid (or every PCID if @pcid < 0) for @addr
  * (or every address if @all_addrs); global entries only if @globals.
  */
+/* Does @e translate @addr? */
+static bool asi_um_tlb_covers(struct asi_um_tlb_entry *e, unsigned long addr,
+			      bool user)
+{
+	unsigned int shift = asi_um_level_shift(e->level);
+
+	return e->user == user &&
+	       (e->vpn << PAGE_SHIFT) >> shift == addr >> shift;
+}
+
 static void asi_um_tlb_drop(struct asi_um_tlb *tlb, int pcid, bool all_addrs,
 			    unsigned long addr, bool user, bool globals)
 {
-	unsigned long vpn = addr >> PAGE_SHIFT;
 	struct asi_um_tlb_entry *e;
 
 	for (e = tlb->entries; e < tlb->entries + ASI_UM_TLB_ENTRIES; e++) {
 		if (!e->valid)
 			continue;
-		if (!all_addrs && (e->vpn != vpn || e->user != user))
+		if (!all_addrs && !asi_um_tlb_covers(e, addr, user))
 			continue;
 		if (e->global ? !globals : pcid >= 0 && e->pcid != pcid)
 			continue;
 		e->valid = false;
 	}
+}
+
+/*
+ * Invalidate the paging-structure cache entries of @pcid (every PCID if
+ * @pcid < 0).  They are never global, and x86 drops all of a PCID's
+ * whenever it invalidates any address in it (SDM 4.10.4.1).
+ */
+static void asi_um_psc_drop(struct asi_um_tlb *tlb, int pcid)
+{
+	struct asi_um_psc_entry *p;
+
+	for (p = tlb->psc; p < tlb->psc + ASI_UM_PSC_ENTRIES; p++) {
+		if (pcid < 0 || p->pcid == pcid)
+			p->valid = false;
+	}
+}
+
+/* The deepest entry of @pcid whose region holds @addr. */
+static struct asi_um_psc_entry *asi_um_psc_find(struct asi_um_tlb *tlb,
+						u16 pcid, unsigned long addr)
+{
+	struct asi_um_psc_entry *p, *best = NULL;
+
+	for (p = tlb->psc; p < tlb->psc + ASI_UM_PSC_ENTRIES; p++) {
+		if (!p->valid || p->pcid != pcid ||
+		    p->tag != addr >> asi_um_level_shift(p->level))
+			continue;
+		if (!best || p->level < best->level)
+			best = p;
+	}
+	return best;
+}
+
+static void asi_um_psc_fill(struct asi_um_tlb *tlb, u16 pcid,
+			    unsigned int level, unsigned long addr,
+			    struct asi_um_ptable *table)
+{
+	unsigned long tag = addr >> asi_um_level_shift(level);
+	struct asi_um_psc_entry *p, *free = NULL;
+
+	for (p = tlb->psc; p < tlb->psc + ASI_UM_PSC_ENTRIES; p++) {
+		if (p->valid && p->pcid == pcid && p->level == level &&
+		    p->tag == tag)
+			break;
+		if (!p->valid && !free)
+			free = p;
+	}
+	if (p == tlb->psc + ASI_UM_PSC_ENTRIES)
+		p = free ?: &tlb->psc[tlb->psc_victim++ % ASI_UM_PSC_ENTRIES];
+	*p = (struct asi_um_psc_entry) {
+		.valid = true,
+		.level = level,
+		.pcid = pcid,
+		.tag = tag,
+		.id = asi_um_kpt_id(table),
+		.table = table,
+	};
+}
+
+/* Run the test's CR3 hook once, if it is set for this moment. */
+static void asi_um_tlb_run_cr3_hook(struct asi_um_tlb *tlb, bool after)
+{
+	void (*hook)(void *arg) = tlb->cr3_hook;
+
+	if (!hook || tlb->cr3_hook_after != after)
+		return;
+	tlb->cr3_hook = NULL;
+	hook(tlb->cr3_hook_arg);
 }
 
 static void asi_um_tlb_write_cr3(struct asi_um_tlb *tlb, unsigned long cr3)
@@ -233,10 +345,23 @@ static void asi_um_tlb_write_cr3(struct asi_um_tlb *tlb, unsigned long cr3)
 					  "CR3 %#lx has a no-flush bit (#GP) or a PCID while CR4.PCIDE is off",
 					  cr3);
 		asi_um_tlb_drop(tlb, -1, true, 0, false, false);
+		asi_um_psc_drop(tlb, -1);
 	} else if (!(cr3 & ASI_CR3_NOFLUSH)) {
 		asi_um_tlb_drop(tlb, cr3 & ASI_CR3_PCID_MASK, true, 0, false,
 				false);
+		asi_um_psc_drop(tlb, cr3 & ASI_CR3_PCID_MASK);
 	}
+}
+
+/*
+ * x86's flush_tlb_all(): INVPCID type 2, or toggling CR4.PGE on a CPU
+ * without INVPCID.  Counted with the INVPCID all-context operations.
+ */
+static void asi_um_tlb_drop_everything(struct asi_um_tlb *tlb)
+{
+	tlb->invpcid_all++;
+	asi_um_tlb_drop(tlb, -1, true, 0, false, true);
+	asi_um_psc_drop(tlb, -1);
 }
 
 static void asi_um_tlb_do_invlpg(struct asi_um_tlb *tlb, unsigned long addr,
@@ -246,6 +371,7 @@ static void asi_um_tlb_do_invlpg(struct asi_um_tlb *tlb, unsigned long addr,
 	asi_um_tlb_record(tlb, ASI_UM_TLB_INVLPG, asi_um_tlb_pcid(tlb), addr);
 	/* The loaded PCID's entry and any global one for the address. */
 	asi_um_tlb_drop(tlb, asi_um_tlb_pcid(tlb), false, addr, user, true);
+	asi_um_psc_drop(tlb, asi_um_tlb_pcid(tlb));
 }
 
 static void asi_um_tlb_do_invpcid(struct asi_um_tlb *tlb,
@@ -265,31 +391,24 @@ static void asi_um_tlb_do_invpcid(struct asi_um_tlb *tlb,
 		tlb->invpcid_addr++;
 		asi_um_tlb_record(tlb, ASI_UM_TLB_INVPCID_ADDR, pcid, addr);
 		asi_um_tlb_drop(tlb, pcid, false, addr, user, false);
+		asi_um_psc_drop(tlb, pcid);
 		break;
 	case ASI_UM_INVPCID_SINGLE_CTX:
 		tlb->invpcid_ctx++;
 		asi_um_tlb_drop(tlb, pcid, true, 0, false, false);
+		asi_um_psc_drop(tlb, pcid);
 		break;
 	case ASI_UM_INVPCID_ALL_INCL_GLOBAL:
 		tlb->invpcid_all++;
 		asi_um_tlb_drop(tlb, -1, true, 0, false, true);
+		asi_um_psc_drop(tlb, -1);
 		break;
 	case ASI_UM_INVPCID_ALL_NON_GLOBAL:
 		tlb->invpcid_all++;
 		asi_um_tlb_drop(tlb, -1, true, 0, false, false);
+		asi_um_psc_drop(tlb, -1);
 		break;
 	}
-}
-
-/*
- * The pages taken out of the restricted spaces: the kernel half of every
- * restricted page table, as the model sees it.
- */
-static DEFINE_XARRAY(asi_um_sensitive);
-
-static bool asi_um_pfn_sensitive(unsigned long pfn)
-{
-	return xa_load(&asi_um_sensitive, pfn);
 }
 
 /* A walk of @mm's user page table. */
@@ -320,39 +439,42 @@ static bool asi_um_walk_user(struct mm_struct *mm, unsigned long addr,
 	return true;
 }
 
-/* What the loaded page table says about @addr. */
-static bool asi_um_tlb_walk(struct asi_um_tlb *tlb, unsigned long addr,
-			    bool user, unsigned long *pfn, bool *global)
+/*
+ * What the loaded page table says about @addr now: the walk from the
+ * root, which the cached translations are checked against.
+ */
+static void asi_um_tlb_walk(struct asi_um_tlb *tlb, unsigned long addr,
+			    bool user, struct asi_um_kwalk *w)
 {
-	*global = false;
-	if (user)
-		return asi_um_walk_user(tlb->loaded_mm, addr, pfn);
-
-	*pfn = __pa(addr) >> PAGE_SHIFT;
-	if (asi_um_pfn_sensitive(*pfn))
-		return !tlb->table_asi;
-	*global = true;
-	return true;
+	if (!user) {
+		asi_um_kpt_walk(asi_um_kpt_root(tlb->table_asi), addr, w);
+		return;
+	}
+	memset(w, 0, sizeof(*w));
+	w->leaf_level = ASI_UM_PTE;
+	w->present = asi_um_walk_user(tlb->loaded_mm, addr, &w->pfn);
 }
 
 static struct asi_um_tlb_entry *asi_um_tlb_find(struct asi_um_tlb *tlb,
 						u16 pcid, unsigned long addr,
 						bool user)
 {
-	unsigned long vpn = addr >> PAGE_SHIFT;
 	struct asi_um_tlb_entry *e;
 
 	for (e = tlb->entries; e < tlb->entries + ASI_UM_TLB_ENTRIES; e++) {
-		if (e->valid && e->vpn == vpn && e->user == user &&
+		if (e->valid && asi_um_tlb_covers(e, addr, user) &&
 		    (e->global || e->pcid == pcid))
 			return e;
 	}
 	return NULL;
 }
 
+/* Cache what @w found for @addr: the whole page its leaf maps. */
 static void asi_um_tlb_fill(struct asi_um_tlb *tlb, unsigned long addr,
-			    bool user, unsigned long pfn, bool global)
+			    bool user, struct asi_um_kwalk *w)
 {
+	unsigned int shift = asi_um_level_shift(w->leaf_level);
+	unsigned long first = (addr >> shift << shift) >> PAGE_SHIFT;
 	struct asi_um_tlb_entry *e;
 
 	for (e = tlb->entries; e < tlb->entries + ASI_UM_TLB_ENTRIES; e++) {
@@ -364,11 +486,12 @@ static void asi_um_tlb_fill(struct asi_um_tlb *tlb, unsigned long addr,
 		e = &tlb->entries[tlb->victim++ % ASI_UM_TLB_ENTRIES];
 	*e = (struct asi_um_tlb_entry) {
 		.valid = true,
-		.global = global,
+		.global = w->global,
 		.user = user,
+		.level = w->leaf_level,
 		.pcid = asi_um_tlb_pcid(tlb),
-		.vpn = addr >> PAGE_SHIFT,
-		.pfn = pfn,
+		.vpn = first,
+		.pfn = w->pfn - ((addr >> PAGE_SHIFT) - first),
 		.ctx_id = tlb->loaded_ctx,
 		.pgd = tlb->table,
 	};
@@ -378,11 +501,15 @@ static void asi_um_tlb_fill(struct asi_um_tlb *tlb, unsigned long addr,
 /* A hit: does the cached translation still hold? */
 static void asi_um_tlb_check(struct asi_um_tlb *tlb,
 			     struct asi_um_tlb_entry *e, unsigned long addr,
-			     bool present, unsigned long pfn)
+			     struct asi_um_kwalk *w, unsigned long pfn)
 {
 	const char *kind = e->global ? "global kernel" :
 			   e->user ? "user" : "kernel";
 	const char *space = tlb->table_asi ? "restricted" : "normal";
+	/* A large page cached, smaller pages in the tables now. */
+	const char *what = e->level > w->leaf_level ?
+			   "large page split without invalidation" :
+			   "missing invalidation";
 	u64 ctx = tlb->loaded_ctx;
 	u16 pcid = asi_um_tlb_pcid(tlb);
 
@@ -394,14 +521,59 @@ static void asi_um_tlb_check(struct asi_um_tlb *tlb,
 		asi_um_tlb_report(tlb,
 				  "PCID %#x, %s address %#lx: cached from another page table (two address spaces share the PCID)",
 				  pcid, kind, addr);
-	else if (!present)
+	else if (!w->present)
 		asi_um_tlb_report(tlb,
-				  "PCID %#x, %s address %#lx: cached pfn %#lx, now unmapped in the %s page table (missing invalidation)",
-				  pcid, kind, addr, e->pfn, space);
-	else if (pfn != e->pfn)
+				  "PCID %#x, %s address %#lx: cached pfn %#lx, now unmapped in the %s page table (%s)",
+				  pcid, kind, addr, pfn, space, what);
+	else if (pfn != w->pfn)
 		asi_um_tlb_report(tlb,
-				  "PCID %#x, %s address %#lx: cached pfn %#lx, the %s page table now maps pfn %#lx (missing invalidation)",
-				  pcid, kind, addr, e->pfn, space, pfn);
+				  "PCID %#x, %s address %#lx: cached pfn %#lx, the %s page table now maps pfn %#lx (%s)",
+				  pcid, kind, addr, pfn, space, w->pfn, what);
+}
+
+/*
+ * A TLB miss on a kernel address: the walk starts from the deepest
+ * paging-structure cache entry of the loaded PCID for @addr, if any.  If
+ * the tables no longer lead to the table it caches, that is reported and
+ * the walk goes on from the cached table as the CPU's would (unless it
+ * was freed: the model cannot read it then); *@w becomes what it finds.
+ * Otherwise every upper-level table of the walk is cached.
+ */
+static void asi_um_psc_walk(struct asi_um_tlb *tlb, unsigned long addr,
+			    struct asi_um_kwalk *w)
+{
+	const char *space = tlb->table_asi ? "restricted" : "normal";
+	u16 pcid = asi_um_tlb_pcid(tlb);
+	struct asi_um_psc_entry *p;
+	struct asi_um_ptable *now;
+	unsigned int level;
+
+	p = asi_um_psc_find(tlb, pcid, addr);
+	if (p) {
+		tlb->psc_hits++;
+		now = w->tables[p->level - 1];
+		if (now && asi_um_kpt_id(now) == p->id)
+			goto fill;
+		if (!asi_um_kpt_live(p->id)) {
+			asi_um_tlb_report(tlb,
+					  "PCID %#x, kernel address %#lx: the %s cache leads to table %llu, which was freed (table freed without invalidation)",
+					  pcid, addr, asi_um_kpt_level_name(p->level),
+					  p->id);
+			return;
+		}
+		asi_um_tlb_report(tlb,
+				  "PCID %#x, kernel address %#lx: the %s cache leads to table %llu, the %s page table to table %llu now (table replaced without invalidation)",
+				  pcid, addr, asi_um_kpt_level_name(p->level), p->id,
+				  space, now ? asi_um_kpt_id(now) : 0);
+		asi_um_kpt_walk(p->table, addr, w);
+		return;
+	}
+fill:
+	for (level = ASI_UM_PML4E; level > ASI_UM_PTE; level--) {
+		if (w->tables[level - 1])
+			asi_um_psc_fill(tlb, pcid, level, addr,
+					w->tables[level - 1]);
+	}
 }
 
 /**
@@ -413,9 +585,10 @@ static void asi_um_tlb_check(struct asi_um_tlb *tlb,
  * What the CPU does on a memory access: a translation cached for the
  * loaded PCID (or a global one) is used, and checked against the page
  * table; a stale one is reported (see asi_um_tlb_report()).  Otherwise the
- * page table is walked and the translation cached.  Inside a domain an
- * unmapped address faults and asi_handle_fault() leaves ASI; the access is
- * then retried in the normal space.
+ * page table is walked, from a paging-structure cache entry for kernel
+ * addresses if there is one (checked too), and the translation cached.
+ * Inside a domain an unmapped address faults and asi_handle_fault()
+ * leaves ASI; the access is then retried in the normal space.
  *
  * Context: any; call with preemption disabled to stay in one address space.
  * Return: 0 with *@pfn set, -EFAULT if the address is not mapped, or
@@ -424,32 +597,37 @@ static void asi_um_tlb_check(struct asi_um_tlb *tlb,
 int asi_um_tlb_access(unsigned long addr, bool user, unsigned long *pfn)
 {
 	struct asi_um_tlb_entry *e;
+	struct asi_um_kwalk w;
 	struct asi_um_tlb *tlb;
-	unsigned long flags, walked;
-	bool present, global;
+	unsigned long flags;
 	int ret = 0;
 
-	if (!user && !virt_addr_valid(addr))
+	if (!user && (!virt_addr_valid(addr) || !asi_um_kpt_covers(addr)))
 		return -EINVAL;
 
 	local_irq_save(flags);
 	tlb = this_cpu_ptr(&asi_um_tlb);
 retry:
-	present = asi_um_tlb_walk(tlb, addr, user, &walked, &global);
+	asi_um_tlb_walk(tlb, addr, user, &w);
 	e = asi_um_tlb_find(tlb, asi_um_tlb_pcid(tlb), addr, user);
 	if (e) {
 		tlb->hits++;
-		asi_um_tlb_check(tlb, e, addr, present, walked);
-		*pfn = e->pfn;
-	} else if (present) {
-		asi_um_tlb_fill(tlb, addr, user, walked, global);
-		*pfn = walked;
+		*pfn = e->pfn + ((addr >> PAGE_SHIFT) - e->vpn);
+		asi_um_tlb_check(tlb, e, addr, &w, *pfn);
+		goto out;
+	}
+	if (!user)
+		asi_um_psc_walk(tlb, addr, &w);
+	if (w.present) {
+		asi_um_tlb_fill(tlb, addr, user, &w);
+		*pfn = w.pfn;
 	} else {
 		tlb->faults++;
 		if (tlb->table_asi && asi_handle_fault(addr))
 			goto retry;
 		ret = -EFAULT;
 	}
+out:
 	local_irq_restore(flags);
 	return ret;
 }
@@ -543,15 +721,19 @@ EXPORT_SYMBOL_GPL(asi_um_tlb_last_report);
 
 /* The backend interface of include/linux/asi.h. */
 
-bool asi_arch_init(void)
+bool __init asi_arch_init(void)
 {
+	if (asi_um_kpt_init()) {
+		pr_err("no memory for the modelled kernel page tables\n");
+		return false;
+	}
 	return true;
 }
 
 /*
  * A restricted page table.  Its user half is the mm's and its kernel half
- * is the sensitive set (see the top of this file), so the page itself only
- * gives the domain a CR3 value of its own.
+ * the template's (kpt.c), which the model walks directly, so the page
+ * itself only gives the domain a CR3 value of its own.
  */
 pgd_t *asi_arch_alloc_pgd(struct asi *asi)
 {
@@ -568,45 +750,63 @@ void asi_arch_free_pgd(struct asi *asi)
 	atomic_long_inc(&asi_um_pgd_frees);
 }
 
-int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
-{
-	unsigned long pfn = __pa(addr) >> PAGE_SHIFT, i;
-	int err;
-
-	might_sleep();
-	for (i = 0; i < npages; i++) {
-		if (!sensitive) {
-			xa_erase(&asi_um_sensitive, pfn + i);
-			continue;
-		}
-		err = xa_err(xa_store(&asi_um_sensitive, pfn + i,
-				      xa_mk_value(1), GFP_KERNEL));
-		if (err) {
-			while (i--)
-				xa_erase(&asi_um_sensitive, pfn + i);
-			return err;
-		}
-	}
-	return 0;
-}
-
 /**
  * asi_um_tlb_is_sensitive() - is the page at @addr out of the restricted spaces?
  * @addr: a direct-map address.
  *
- * Return: true between asi_alloc_sensitive_pages() and its free.
+ * Return: true between asi_alloc_sensitive_pages() and its free: the
+ * template does not map the page.
  */
 bool asi_um_tlb_is_sensitive(void *addr)
 {
-	return asi_um_pfn_sensitive(__pa(addr) >> PAGE_SHIFT);
+	struct asi_um_kwalk w;
+
+	if (!asi_um_kpt_covers((unsigned long)addr))
+		return false;
+	asi_um_kpt_walk(asi_um_kpt_root(true), (unsigned long)addr, &w);
+	return !w.present;
 }
 EXPORT_SYMBOL_GPL(asi_um_tlb_is_sensitive);
 
+/*
+ * The CR3 write the core asks for, with the test's hook (if one is set)
+ * run just before it takes effect or just after.
+ */
 void asi_arch_write_cr3(unsigned long cr3)
 {
+	struct asi_um_tlb *tlb = this_cpu_ptr(&asi_um_tlb);
+
 	lockdep_assert_irqs_disabled();
-	asi_um_tlb_write_cr3(this_cpu_ptr(&asi_um_tlb), cr3);
+	asi_um_tlb_run_cr3_hook(tlb, false);
+	asi_um_tlb_write_cr3(tlb, cr3);
+	asi_um_tlb_run_cr3_hook(tlb, true);
 }
+
+/**
+ * asi_um_tlb_cr3_hook() - run @hook at the core's next CR3 write
+ * @hook: called once, with interrupts off, as an NMI or a fault taken at
+ *	that point would run; NULL clears a hook that did not run.
+ * @arg: its argument.
+ * @after: run it right after the write took effect instead of right
+ *	before.
+ *
+ * Only the core's writes (asi_arch_write_cr3()) run the hook, not the
+ * model's own (switch_mm, flushes): a case uses it to put a fault in a
+ * window of asi_enter() or the exit path.
+ */
+void asi_um_tlb_cr3_hook(void (*hook)(void *arg), void *arg, bool after)
+{
+	struct asi_um_tlb *tlb;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	tlb = this_cpu_ptr(&asi_um_tlb);
+	tlb->cr3_hook = hook;
+	tlb->cr3_hook_arg = arg;
+	tlb->cr3_hook_after = after;
+	local_irq_restore(flags);
+}
+EXPORT_SYMBOL_GPL(asi_um_tlb_cr3_hook);
 
 struct mm_struct *asi_arch_loaded_mm(void)
 {
@@ -786,9 +986,22 @@ void asi_um_flush_tlb_kernel(unsigned long start, unsigned long end)
 		for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE)
 			asi_um_tlb_do_invlpg(tlb, addr, false);
 	} else {
-		tlb->invpcid_all++;
-		asi_um_tlb_drop(tlb, -1, true, 0, false, true);
+		asi_um_tlb_drop_everything(tlb);
 	}
+	local_irq_restore(flags);
+}
+
+/*
+ * x86's flush_tlb_all() on this CPU: every translation, global ones
+ * included, and every paging-structure cache entry (INVPCID type 2).
+ * UML is uniprocessor, so this is every CPU's.
+ */
+void asi_um_tlb_flush_all(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	asi_um_tlb_drop_everything(this_cpu_ptr(&asi_um_tlb));
 	local_irq_restore(flags);
 }
 
@@ -818,10 +1031,13 @@ void asi_um_tlb_get_state(struct asi_um_tlb_state *state)
 		.fills = tlb->fills,
 		.hits = tlb->hits,
 		.faults = tlb->faults,
+		.psc_hits = tlb->psc_hits,
 		.reports = tlb->reports,
 	};
 	for (i = 0; i < ASI_UM_TLB_ENTRIES; i++)
 		state->entries += tlb->entries[i].valid;
+	for (i = 0; i < ASI_UM_PSC_ENTRIES; i++)
+		state->psc_entries += tlb->psc[i].valid;
 	local_irq_restore(flags);
 	state->pgd_allocs = atomic_long_read(&asi_um_pgd_allocs);
 	state->pgd_frees = atomic_long_read(&asi_um_pgd_frees);
@@ -849,8 +1065,10 @@ void asi_um_tlb_set_features(bool pcide, bool invpcid)
 	local_irq_save(flags);
 	WARN_ON_ONCE(asi_is_restricted());
 	tlb = this_cpu_ptr(&asi_um_tlb);
-	if (tlb->pcide && !pcide)
+	if (tlb->pcide && !pcide) {
 		asi_um_tlb_drop(tlb, -1, true, 0, false, true);
+		asi_um_psc_drop(tlb, -1);
+	}
 	tlb->pcide = pcide;
 	tlb->invpcid = invpcid;
 	memset(tlb->slots, 0, sizeof(tlb->slots));

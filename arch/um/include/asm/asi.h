@@ -40,8 +40,10 @@ void asi_um_flush_tlb_kernel(unsigned long start, unsigned long end);
  * @fills: translations walked and cached.
  * @hits: accesses served from a cached translation.
  * @faults: accesses that found no translation.
+ * @psc_hits: walks that started from a paging-structure cache entry.
  * @reports: stale translations and invalid operations reported.
  * @entries: valid entries now.
+ * @psc_entries: valid paging-structure cache entries now.
  * @pgd_allocs: restricted page tables allocated.
  * @pgd_frees: restricted page tables freed.
  */
@@ -59,8 +61,10 @@ struct asi_um_tlb_state {
 	unsigned long fills;
 	unsigned long hits;
 	unsigned long faults;
+	unsigned long psc_hits;
 	unsigned long reports;
 	unsigned int entries;
+	unsigned int psc_entries;
 	unsigned long pgd_allocs;
 	unsigned long pgd_frees;
 };
@@ -110,6 +114,7 @@ void asi_um_tlb_invpcid(enum asi_um_invpcid_type type, u16 pcid,
 			unsigned long addr, bool user);
 void asi_um_tlb_expect_reports(bool expect);
 void asi_um_tlb_last_report(char *buf, size_t size);
+void asi_um_tlb_cr3_hook(void (*hook)(void *arg), void *arg, bool after);
 
 #else
 

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The modelled kernel page tables of the UML backend: the direct map, as
+ * x86_64 lays it out, in a normal hierarchy and a restricted template.
+ *
+ * UML has no page tables of its own for the kernel, so the model keeps a
+ * table hierarchy shaped like x86_64's for the direct map, indexed by the
+ * direct-map address itself:
+ *
+ * - the normal hierarchy maps it with the largest leaves x86 would use: 1G
+ *   where address and frame are 1G-aligned and the whole 1G is memory,
+ *   else 2M, else 4K; every leaf is global.  (UML's direct map starts at
+ *   1.5G, so in practice it gets 2M leaves and a page table at its end.)
+ * - the template is the kernel half of every restricted space.  Its root
+ *   and the tables one level below (the PDPTs) are private from boot, as
+ *   on x86, where each restricted PGD copies the template's PGD entries
+ *   and so they must never change; below, it shares the normal tables.
+ *
+ * asi_arch_set_sensitive() does what arch/x86/mm/asi.c does: the normal
+ * side drops _PAGE_GLOBAL on the page (CPA, set_memory_nonglobal(),
+ * splitting large leaves and then flushing every TLB as CPA's
+ * __split_large_page() does), and the template copies each shared table
+ * on the way down to make it private, splits a 1G leaf into 2M leaves and
+ * a 2M leaf into 4K, and clears the PTE.
+ *
+ * Ownership is explicit: a table the template owns has ->template_owned
+ * set, and counts in ->sensitive the pages carved out below it.  When the
+ * last one is mapped again the template shares the normal table (or leaf)
+ * at that place again and frees its copy: the template stays small, and
+ * it is what lets a later carve-out replace a shared table while the normal
+ * side needs no split (and so no CPA flush): the case the core's kernel
+ * table invalidation is for.  The normal hierarchy's splits are kept, as
+ * x86's CPA keeps them; the boot-private PDPTs and the roots are never
+ * freed (the model lives as long as the kernel).
+ *
+ * Every table has a never-reused id, which the modelled paging-structure
+ * caches remember, and the ids of live tables are kept in an xarray: a
+ * cached table that is gone is told from one that was replaced.
+ *
+ * Edits take asi_um_kpt_lock and may sleep; walks come from the modelled
+ * CPU with interrupts off and take no lock.  That is safe because UML is
+ * uniprocessor and no walker runs while an editor is between two stores
+ * (the editor does not sleep with an edit half done).
+ */
+
+#define pr_fmt(fmt) "asi: TLB model: " fmt
+
+#include <linux/asi.h>
+#include <linux/init.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "model.h"
+
+enum asi_um_kpte_kind { ASI_UM_NONE, ASI_UM_TABLE, ASI_UM_LEAF };
+
+struct asi_um_kpte {
+	u8 kind;
+	bool global;
+	union {
+		struct asi_um_ptable *table;
+		unsigned long pfn;
+	};
+};
+
+/**
+ * struct asi_um_ptable - one modelled paging structure
+ * @id: never reused; what a paging-structure cache entry remembers.
+ * @level: the level of its entries.
+ * @template_owned: private to the restricted template.
+ * @permanent: a template table that is never given back (root, PDPTs).
+ * @sensitive: for a template-owned table, the pages carved out below it.
+ * @e: the entries.
+ */
+struct asi_um_ptable {
+	u64 id;
+	u8 level;
+	bool template_owned;
+	bool permanent;
+	unsigned int sensitive;
+	struct asi_um_kpte e[ASI_UM_PT_ENTRIES];
+};
+
+static struct asi_um_ptable *asi_um_normal_root, *asi_um_template_root;
+static unsigned long asi_um_dmap_start, asi_um_dmap_end;
+static u64 asi_um_next_id = 1;
+static DEFINE_MUTEX(asi_um_kpt_lock);
+static DEFINE_XARRAY(asi_um_kpt_ids);
+
+static unsigned int asi_um_index(unsigned long addr, unsigned int level)
+{
+	return (addr >> asi_um_level_shift(level)) & (ASI_UM_PT_ENTRIES - 1);
+}
+
+static struct asi_um_ptable *asi_um_table_new(unsigned int level,
+					      bool template_owned)
+{
+	struct asi_um_ptable *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	t->level = level;
+	t->template_owned = template_owned;
+	t->id = asi_um_next_id++;
+	if (xa_err(xa_store(&asi_um_kpt_ids, t->id, t, GFP_KERNEL))) {
+		kfree(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void asi_um_table_free(struct asi_um_ptable *t)
+{
+	xa_erase(&asi_um_kpt_ids, t->id);
+	kfree(t);
+}
+
+/* A private copy of @t for the template: the same entries. */
+static struct asi_um_ptable *asi_um_table_copy(struct asi_um_ptable *t)
+{
+	struct asi_um_ptable *copy = asi_um_table_new(t->level, true);
+
+	if (copy)
+		memcpy(copy->e, t->e, sizeof(t->e));
+	return copy;
+}
+
+/* A table of leaves one level down mapping what the leaf @e maps. */
+static struct asi_um_ptable *asi_um_split(struct asi_um_kpte *e,
+					  unsigned int level,
+					  bool template_owned)
+{
+	struct asi_um_ptable *t = asi_um_table_new(level - 1, template_owned);
+	unsigned long step = 1UL << (asi_um_level_shift(level - 1) - PAGE_SHIFT);
+	unsigned int i;
+
+	if (!t)
+		return NULL;
+	for (i = 0; i < ASI_UM_PT_ENTRIES; i++)
+		t->e[i] = (struct asi_um_kpte) { .kind = ASI_UM_LEAF,
+			.global = e->global, .pfn = e->pfn + i * step };
+	return t;
+}
+
+/* Map [@start, @end) below @t with the largest leaves that fit. */
+static int __init asi_um_map_range(struct asi_um_ptable *t,
+				   unsigned long start, unsigned long end)
+{
+	unsigned int level = t->level, shift = asi_um_level_shift(level);
+	unsigned long addr, next, size = 1UL << shift;
+	struct asi_um_kpte *e;
+	int err;
+
+	for (addr = start; addr < end; addr = next) {
+		next = min(end, round_down(addr, size) + size);
+		e = &t->e[asi_um_index(addr, level)];
+		if (level == ASI_UM_PTE ||
+		    (level <= ASI_UM_PDPTE && next - addr == size &&
+		     IS_ALIGNED(addr, size) && IS_ALIGNED(__pa(addr), size))) {
+			*e = (struct asi_um_kpte) { .kind = ASI_UM_LEAF,
+				.global = true, .pfn = __pa(addr) >> PAGE_SHIFT };
+			continue;
+		}
+		if (e->kind != ASI_UM_TABLE) {
+			e->table = asi_um_table_new(level - 1, false);
+			if (!e->table)
+				return -ENOMEM;
+			e->kind = ASI_UM_TABLE;
+		}
+		err = asi_um_map_range(e->table, addr, next);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/**
+ * asi_um_kpt_init() - build the normal direct map and the template
+ *
+ * Called from asi_arch_init(), once.  Nothing built here is freed: the
+ * model lasts as long as the kernel.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int __init asi_um_kpt_init(void)
+{
+	struct asi_um_kpte *e;
+	unsigned int i;
+
+	asi_um_dmap_start = PAGE_OFFSET;
+	asi_um_dmap_end = PAGE_OFFSET + (max_mapnr << PAGE_SHIFT);
+	asi_um_normal_root = asi_um_table_new(ASI_UM_PML4E, false);
+	asi_um_template_root = asi_um_table_new(ASI_UM_PML4E, true);
+	if (!asi_um_normal_root || !asi_um_template_root ||
+	    asi_um_map_range(asi_um_normal_root, asi_um_dmap_start,
+			     asi_um_dmap_end))
+		return -ENOMEM;
+	asi_um_template_root->permanent = true;
+	for (i = 0; i < ASI_UM_PT_ENTRIES; i++) {
+		e = &asi_um_template_root->e[i];
+		*e = asi_um_normal_root->e[i];
+		if (e->kind != ASI_UM_TABLE)
+			continue;
+		e->table = asi_um_table_copy(e->table);
+		if (!e->table)
+			return -ENOMEM;
+		e->table->permanent = true;
+	}
+	return 0;
+}
+
+/**
+ * asi_um_kpt_covers() - is @addr in the modelled direct map?
+ * @addr: a kernel address.
+ *
+ * Return: true if the modelled kernel tables translate @addr.
+ */
+bool asi_um_kpt_covers(unsigned long addr)
+{
+	return addr >= asi_um_dmap_start && addr < asi_um_dmap_end;
+}
+
+/**
+ * asi_um_kpt_root() - the root of a kernel hierarchy
+ * @restricted: the template's rather than the normal one.
+ *
+ * Return: the PML4 of the modelled kernel half.
+ */
+struct asi_um_ptable *asi_um_kpt_root(bool restricted)
+{
+	return restricted ? asi_um_template_root : asi_um_normal_root;
+}
+
+/**
+ * asi_um_kpt_walk() - walk from @table down to what maps @addr
+ * @table: where to start: a root, or a table a cache entry points to.
+ * @addr: the direct-map address.
+ * @w: filled in; @w->tables above @table's level are left alone.
+ */
+void asi_um_kpt_walk(struct asi_um_ptable *table, unsigned long addr,
+		     struct asi_um_kwalk *w)
+{
+	unsigned int level;
+	struct asi_um_kpte *e;
+
+	w->present = false;
+	w->global = false;
+	for (level = table->level; level >= ASI_UM_PTE; level--)
+		w->tables[level] = NULL;
+	for (level = table->level; table; level--) {
+		w->tables[level] = table;
+		e = &table->e[asi_um_index(addr, level)];
+		table = NULL;
+		if (e->kind == ASI_UM_TABLE && level > ASI_UM_PTE) {
+			table = e->table;
+		} else if (e->kind == ASI_UM_LEAF) {
+			w->present = true;
+			w->global = e->global;
+			w->leaf_level = level;
+			w->pfn = e->pfn + ((addr & ((1UL << asi_um_level_shift(level)) - 1))
+					   >> PAGE_SHIFT);
+		}
+	}
+}
+
+/**
+ * asi_um_kpt_id() - the never-reused id of a modelled table
+ * @table: the table.
+ *
+ * Return: its id.
+ */
+u64 asi_um_kpt_id(struct asi_um_ptable *table)
+{
+	return table->id;
+}
+
+/**
+ * asi_um_kpt_live() - is the table of id @id still part of a hierarchy?
+ * @id: a table id.
+ *
+ * Return: false once the table was freed.
+ */
+bool asi_um_kpt_live(u64 id)
+{
+	return xa_load(&asi_um_kpt_ids, id);
+}
+
+/**
+ * asi_um_kpt_level_name() - x86's name of the entries of a level
+ * @level: 1 to 4.
+ *
+ * Return: "PTE", "PDE", "PDPTE" or "PML4E".
+ */
+const char *asi_um_kpt_level_name(unsigned int level)
+{
+	static const char *const names[] = { "?", "PTE", "PDE", "PDPTE",
+					     "PML4E" };
+
+	return level <= ASI_UM_PML4E ? names[level] : names[0];
+}
+
+/*
+ * The normal side: CPA's set_memory_nonglobal()/set_memory_global() on
+ * one page.  A large leaf on the way is split, and then, as CPA's
+ * __split_large_page() does with flush_tlb_all(), every TLB and
+ * paging-structure cache is flushed (this CPU's: UML is uniprocessor).
+ */
+static int asi_um_normal_set_global(unsigned long addr, bool global)
+{
+	struct asi_um_ptable *t = asi_um_normal_root;
+	bool split = false;
+	struct asi_um_kpte *e;
+	unsigned int level;
+
+	for (level = ASI_UM_PML4E; ; level--) {
+		e = &t->e[asi_um_index(addr, level)];
+		if (e->kind == ASI_UM_LEAF && level > ASI_UM_PTE) {
+			struct asi_um_ptable *n = asi_um_split(e, level, false);
+
+			if (!n)
+				return -ENOMEM;
+			*e = (struct asi_um_kpte) { .kind = ASI_UM_TABLE,
+						    .table = n };
+			split = true;
+		}
+		if (WARN_ON_ONCE(e->kind == ASI_UM_NONE))
+			return -EINVAL;
+		if (level == ASI_UM_PTE)
+			break;
+		t = e->table;
+	}
+	e->global = global;
+	if (split)
+		asi_um_tlb_flush_all();
+	return 0;
+}
+
+/*
+ * The template side of carving @addr out: every table on the way made
+ * private (a shared one copied, a large leaf split), the PTE cleared.
+ * Sets *@edited if a table of the template was replaced or split.
+ */
+static int asi_um_template_carve(unsigned long addr, bool *edited)
+{
+	struct asi_um_ptable *path[ASI_UM_PML4E + 1] = { };
+	struct asi_um_ptable *t = asi_um_template_root, *n;
+	struct asi_um_kpte *e;
+	unsigned int level;
+
+	for (level = ASI_UM_PML4E; level > ASI_UM_PTE; level--) {
+		path[level] = t;
+		e = &t->e[asi_um_index(addr, level)];
+		if (e->kind == ASI_UM_NONE)
+			return -EINVAL;
+		if (e->kind == ASI_UM_LEAF)
+			n = asi_um_split(e, level, true);
+		else if (!e->table->template_owned)
+			n = asi_um_table_copy(e->table);
+		else
+			n = e->table;
+		if (!n)
+			return -ENOMEM;
+		if (n != e->table || e->kind != ASI_UM_TABLE) {
+			*e = (struct asi_um_kpte) { .kind = ASI_UM_TABLE,
+						    .table = n };
+			*edited = true;
+		}
+		t = n;
+	}
+	path[ASI_UM_PTE] = t;
+	e = &t->e[asi_um_index(addr, ASI_UM_PTE)];
+	if (WARN_ON_ONCE(e->kind != ASI_UM_LEAF))
+		return -EINVAL;
+	e->kind = ASI_UM_NONE;
+	for (level = ASI_UM_PTE; level < ASI_UM_PML4E; level++)
+		path[level]->sensitive++;
+	return 0;
+}
+
+/* The normal hierarchy's entry of @level for @addr. */
+static struct asi_um_kpte *asi_um_normal_entry(unsigned long addr,
+					       unsigned int level)
+{
+	struct asi_um_ptable *t = asi_um_normal_root;
+	struct asi_um_kpte *e;
+	unsigned int l;
+
+	for (l = ASI_UM_PML4E; ; l--) {
+		e = &t->e[asi_um_index(addr, l)];
+		if (l == level || e->kind != ASI_UM_TABLE)
+			return l == level ? e : NULL;
+		t = e->table;
+	}
+}
+
+/*
+ * The template side of mapping @addr again.  A template table with no
+ * carved-out page left goes back to sharing the normal hierarchy's entry
+ * at its place, and is freed.  The normal side is split at least as far
+ * as the template wherever the template owns a table (every carve-out
+ * goes down to a 4K PTE on both sides), so that entry is a table of the
+ * same level.  Sets *@edited if a table was freed.
+ */
+static void asi_um_template_uncarve(unsigned long addr, bool *edited)
+{
+	struct asi_um_ptable *path[ASI_UM_PML4E + 1] = { };
+	struct asi_um_ptable *t = asi_um_template_root;
+	struct asi_um_kpte *e, *normal;
+	unsigned int level;
+
+	for (level = ASI_UM_PML4E; level > ASI_UM_PTE; level--) {
+		path[level] = t;
+		e = &t->e[asi_um_index(addr, level)];
+		if (WARN_ON_ONCE(e->kind != ASI_UM_TABLE ||
+				 !e->table->template_owned))
+			return;
+		t = e->table;
+	}
+	path[ASI_UM_PTE] = t;
+	e = &t->e[asi_um_index(addr, ASI_UM_PTE)];
+	if (WARN_ON_ONCE(e->kind != ASI_UM_NONE))
+		return;
+	*e = (struct asi_um_kpte) { .kind = ASI_UM_LEAF, .global = true,
+				    .pfn = __pa(addr) >> PAGE_SHIFT };
+
+	for (level = ASI_UM_PTE; level < ASI_UM_PML4E; level++) {
+		t = path[level];
+		if (WARN_ON_ONCE(!t->sensitive))
+			return;
+		if (--t->sensitive || t->permanent)
+			continue;
+		normal = asi_um_normal_entry(addr, level + 1);
+		if (WARN_ON_ONCE(!normal || normal->kind != ASI_UM_TABLE))
+			continue;
+		path[level + 1]->e[asi_um_index(addr, level + 1)] = *normal;
+		asi_um_table_free(t);
+		*edited = true;
+	}
+}
+
+/**
+ * asi_arch_set_sensitive() - carve pages out of the template, or back in
+ * @addr: the first page, in the direct map.
+ * @npages: how many.
+ * @sensitive: carve out (true) or map again (false).
+ *
+ * See the top of this file.  Tells the core when a table of the restricted
+ * spaces was replaced, split or freed (asi_kernel_tables_edited()): that
+ * is what the paging-structure caches of restricted PCIDs may remember.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOMEM with every page mapped again.
+ */
+int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
+{
+	unsigned long start = (unsigned long)addr, va, i;
+	bool edited = false;
+	int err = 0;
+
+	might_sleep();
+	mutex_lock(&asi_um_kpt_lock);
+	for (i = 0; i < npages; i++) {
+		va = start + i * PAGE_SIZE;
+		if (!sensitive) {
+			asi_um_normal_set_global(va, true);
+			asi_um_template_uncarve(va, &edited);
+			continue;
+		}
+		err = asi_um_normal_set_global(va, false);
+		if (!err)
+			err = asi_um_template_carve(va, &edited);
+		if (err) {
+			asi_um_normal_set_global(va, true);
+			while (i--) {
+				va = start + i * PAGE_SIZE;
+				asi_um_normal_set_global(va, true);
+				asi_um_template_uncarve(va, &edited);
+			}
+			break;
+		}
+	}
+	mutex_unlock(&asi_um_kpt_lock);
+	if (edited)
+		asi_kernel_tables_edited();
+	return err;
+}
