@@ -17,6 +17,7 @@
 
 static void um_case_exit(struct kunit *test)
 {
+	asi_um_tlb_cr3_hook(NULL, NULL, false);
 	asi_um_tlb_set_features(true, true);
 	asi_kunit_case_exit(test);
 }
@@ -247,6 +248,135 @@ static void um_bad_slot_warns(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
+/* A class whose hooks count, for the fault-injection cases. */
+static unsigned int post_enters, pre_exits;
+
+static void count_post_enter(struct asi *asi)
+{
+	post_enters++;
+}
+
+static void count_pre_exit(struct asi *asi)
+{
+	pre_exits++;
+}
+
+static const struct asi_class_ops counting_ops = {
+	.name = "um-counting",
+	.post_enter = count_post_enter,
+	.pre_exit = count_pre_exit,
+};
+
+/*
+ * The fault (or an NMI that faults) the CR3 hook injects: before the
+ * write, the model is still in the normal space, so the fault handler is
+ * called directly, as for an access the restricted table would not map;
+ * after it, a real access to a sensitive page faults in the model.
+ */
+struct injected {
+	unsigned long addr;
+	bool handled;
+	int ret;
+	unsigned long pfn;
+	bool after;
+};
+
+static void inject_fault(void *arg)
+{
+	struct injected *f = arg;
+
+	if (f->after)
+		f->ret = asi_um_tlb_access(f->addr, false, &f->pfn);
+	else
+		f->handled = asi_handle_fault(f->addr);
+}
+
+/*
+ * A fault in asi_enter() between publishing the domain and the CR3
+ * write taking effect (@after false), or after the write but before the
+ * counters and post_enter (@after true).  As asi_enter() documents, the
+ * fault leaves ASI (pre_exit runs, an exit and a fault exit are counted,
+ * no enter and no post_enter), and the CPU ends unrestricted on the
+ * normal CR3 of its mm, PCID and all.  A later entry works as usual.
+ */
+static void fault_in_enter(struct kunit *test, bool after)
+{
+	struct asi_class_stats before, mid, end;
+	struct page *page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	struct injected f = { .after = after };
+	struct asi_um_tlb_state st, st2;
+	struct asi *asi, *curr;
+	struct mm_struct *mm;
+	bool inside, again;
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	f.addr = (unsigned long)page_address(page);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	err = asi_register_class(ASI_CLASS_KVM, &counting_ops);
+	if (err == -EBUSY)
+		kunit_skip(test, "ASI_CLASS_KVM is registered by someone else");
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
+	post_enters = 0;
+	pre_exits = 0;
+	asi_class_stats(ASI_CLASS_KVM, &before);
+
+	preempt_disable();
+	asi_um_tlb_cr3_hook(inject_fault, &f, after);
+	asi_enter(asi);
+	inside = asi_is_restricted();
+	curr = asi_get_current();
+	st = tlb_state();
+	preempt_enable();
+	asi_class_stats(ASI_CLASS_KVM, &mid);
+
+	KUNIT_EXPECT_FALSE(test, inside);
+	KUNIT_EXPECT_NULL(test, curr);
+	KUNIT_EXPECT_EQ(test, st.cr3,
+			__pa(mm->pgd) | asi_normal_pcid(st.slot) | ASI_CR3_NOFLUSH);
+	if (after) {
+		KUNIT_EXPECT_EQ(test, f.ret, 0);
+		KUNIT_EXPECT_EQ(test, f.pfn, page_to_pfn(page));
+	} else {
+		KUNIT_EXPECT_TRUE(test, f.handled);
+	}
+	KUNIT_EXPECT_EQ(test, mid.enters - before.enters, 0);
+	KUNIT_EXPECT_EQ(test, mid.exits - before.exits, 1);
+	KUNIT_EXPECT_EQ(test, mid.fault_exits - before.fault_exits, 1);
+	KUNIT_EXPECT_EQ(test, post_enters, 0);
+	KUNIT_EXPECT_EQ(test, pre_exits, 1);
+
+	preempt_disable();
+	asi_enter(asi);
+	again = asi_is_restricted();
+	st2 = tlb_state();
+	asi_exit();
+	preempt_enable();
+	asi_class_stats(ASI_CLASS_KVM, &end);
+	KUNIT_EXPECT_TRUE(test, again);
+	KUNIT_EXPECT_EQ(test, st2.cr3 & ~ASI_CR3_NOFLUSH,
+			__pa(asi->pgd) | asi_pcid(st2.slot, ASI_CLASS_KVM));
+	KUNIT_EXPECT_EQ(test, end.enters - mid.enters, 1);
+	KUNIT_EXPECT_EQ(test, end.exits - mid.exits, 1);
+	KUNIT_EXPECT_EQ(test, post_enters, 1);
+	KUNIT_EXPECT_EQ(test, pre_exits, 2);
+
+	asi_kunit_mm_release(mm);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_KVM), 0);
+	asi_free_sensitive_pages(page, 0);
+}
+
+static void um_fault_before_cr3_write(struct kunit *test)
+{
+	fault_in_enter(test, false);
+}
+
+static void um_fault_after_cr3_write(struct kunit *test)
+{
+	fault_in_enter(test, true);
+}
+
 static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_enter_loads_domain_cr3),
 	KUNIT_CASE(um_flush_invpcid_per_domain),
@@ -255,6 +385,8 @@ static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_pgd_freed_with_mm),
 	KUNIT_CASE(um_sensitive_pages),
 	KUNIT_CASE(um_bad_slot_warns),
+	KUNIT_CASE(um_fault_before_cr3_write),
+	KUNIT_CASE(um_fault_after_cr3_write),
 	{}
 };
 
