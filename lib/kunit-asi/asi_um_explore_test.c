@@ -165,7 +165,7 @@ static void xmm_destroy(struct xmm *m)
 		return;
 	xmm_set_pte(m, 0);
 	put_page(m->frame[0]);
-	mmput(m->mm);
+	asi_kunit_mm_put(m->mm);
 	m->mm = NULL;
 }
 
@@ -482,7 +482,7 @@ static void explorer_teardown(struct explorer *x)
 		__free_page(x->mms[i].frame[1]);
 	}
 	for (i = 0; i < NR_FILLERS; i++)
-		mmput(x->fillers[i]);
+		asi_kunit_mm_put(x->fillers[i]);
 	kunit_deactivate_static_stub(x->test, asi_sensitive_page_alloc);
 	__free_pages(x->kpages, 1);
 	for (i = 0; i < NR_CLASSES; i++) {
