@@ -27,12 +27,15 @@ void asi_kunit_expect_warnings_from(struct kunit *test,
 				    const char *const *where, int n);
 void asi_kunit_expect_outside_warnings(struct kunit *test, int n,
 				       const char *where);
+void asi_kunit_expect_outside_warnings_from(struct kunit *test,
+					    const char *const *where, int n);
 void asi_kunit_expect_message(struct kunit *test, const char *text);
 
 /* What the boot is expected to do: asi_kunit.expect=on|off. */
 enum asi_kunit_expect { ASI_KUNIT_EXPECT_ANY, ASI_KUNIT_EXPECT_ON,
 			ASI_KUNIT_EXPECT_OFF };
 enum asi_kunit_expect asi_kunit_expected_mode(void);
+int asi_kunit_boot_warnings(const char **where, int max);
 
 /*
  * mm helpers: real mms, used the way a kthread uses them.  The case owns

@@ -11,6 +11,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
+#include <linux/kmsg_dump.h>
 #include <linux/cpumask.h>
 #include <linux/kthread.h>
 #include <linux/mount.h>
@@ -29,6 +30,34 @@
 static char *expect = "";
 module_param(expect, charp, 0444);
 MODULE_PARM_DESC(expect, "on or off: the ASI state this boot must have");
+
+static char *boot_warnings = "";
+module_param(boot_warnings, charp, 0444);
+MODULE_PARM_DESC(boot_warnings,
+		 "where the reports this machine prints at boot come from (func,func...)");
+
+/**
+ * asi_kunit_boot_warnings() - the reports a boot is known to print
+ * @where: filled with up to @max places (functions or file:line).
+ * @max: room in @where.
+ *
+ * From asi_kunit.boot_warnings=, for machines whose boot warns about
+ * something that is not ASI's (an emulator's CPU topology, say).
+ *
+ * Return: the number of places.
+ */
+int asi_kunit_boot_warnings(const char **where, int max)
+{
+	static char buf[128];
+	char *cur = buf, *tok;
+	int n = 0;
+
+	strscpy(buf, boot_warnings, sizeof(buf));
+	while (n < max && (tok = strsep(&cur, ",")))
+		if (*tok)
+			where[n++] = tok;
+	return n;
+}
 
 enum asi_kunit_expect asi_kunit_expected_mode(void)
 {
@@ -144,12 +173,37 @@ static void probe_console(void *ignore, const char *buf, size_t len)
 }
 
 /*
- * The watch is on from early boot to the end, so that no report is
- * missed: reports printed before the first case fail that case.
+ * The reports printed before the watch was on: read back from the log
+ * buffer, without the timestamp the dump puts in front.
+ */
+static void __init watch_replay_log(void)
+{
+	static char line[WATCH_LINE_LEN] __initdata;
+	struct kmsg_dump_iter iter;
+	const char *text;
+	size_t len;
+
+	kmsg_dump_rewind(&iter);
+	while (kmsg_dump_get_line(&iter, false, line, sizeof(line) - 1, &len)) {
+		line[len] = '\0';
+		strim(line);
+		text = line;
+		if (*text == '[' && strchr(text, ']'))
+			text = skip_spaces(strchr(text, ']') + 1);
+		probe_console(NULL, text, strlen(text));
+	}
+}
+
+/*
+ * The watch is on from early boot to the end, and replays what was
+ * printed before, so that no report is missed: reports printed before the
+ * first case belong to that case (asi_boot's first one claims those a
+ * boot is known to print: asi_kunit.boot_warnings=).
  */
 static int __init asi_kunit_init(void)
 {
 	park_mm = mm_alloc();
+	watch_replay_log();
 	return register_trace_console(probe_console, NULL);
 }
 postcore_initcall(asi_kunit_init);
@@ -298,6 +352,18 @@ void asi_kunit_expect_outside_warnings(struct kunit *test, int n,
 	if (WARN_ON(n && !where))
 		return;
 	claim(test, &outside, n, &where, false, "outside-case");
+}
+
+/**
+ * asi_kunit_expect_outside_warnings_from() - the same, from several places
+ * @test: the case.
+ * @where: where report i must come from, for each of the @n reports.
+ * @n: how many reports were printed before the case.
+ */
+void asi_kunit_expect_outside_warnings_from(struct kunit *test,
+					    const char *const *where, int n)
+{
+	claim(test, &outside, n, where, true, "outside-case");
 }
 
 /**

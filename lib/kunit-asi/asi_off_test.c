@@ -25,7 +25,20 @@ static void asi_boot_mode_matches(struct kunit *test)
 			want == ASI_KUNIT_EXPECT_ON);
 }
 
+/*
+ * The first case of all: the boot printed no report but those the
+ * machine is known to print (asi_kunit.boot_warnings=), each once.
+ */
+static void asi_boot_reports(struct kunit *test)
+{
+	const char *where[4];
+	int n = asi_kunit_boot_warnings(where, ARRAY_SIZE(where));
+
+	asi_kunit_expect_outside_warnings_from(test, where, n);
+}
+
 static struct kunit_case asi_boot_cases[] = {
+	KUNIT_CASE(asi_boot_reports),
 	KUNIT_CASE(asi_boot_mode_matches),
 	{}
 };
