@@ -132,7 +132,8 @@ static int asi_split_pmd(pmd_t *pmd)
 /*
  * Find the template's PTE for direct-map address @addr, making every table
  * on the way private: an entry equal to init_mm's points to a table shared
- * with init_mm, which is copied; a large page is split.
+ * with init_mm, which is copied; a large page is split.  Each such edit
+ * is reported to the core, as restricted PCIDs may cache the old table.
  */
 static pte_t *asi_template_pte(unsigned long addr)
 {
@@ -151,6 +152,7 @@ static pte_t *asi_template_pte(unsigned long addr)
 		if (!copy)
 			return NULL;
 		set_p4d(p4d, __p4d(__pa(copy) | p4d_flags(*p4d)));
+		asi_kernel_tables_edited();
 	}
 
 	pud = pud_offset(p4d, addr);
@@ -160,11 +162,13 @@ static pte_t *asi_template_pte(unsigned long addr)
 	if (pud_leaf(*pud)) {
 		if (asi_split_pud(pud))
 			return NULL;
+		asi_kernel_tables_edited();
 	} else if (pud_val(*pud) == pud_val(*kpud)) {
 		copy = asi_copy_table((void *)pud_pgtable(*pud));
 		if (!copy)
 			return NULL;
 		set_pud(pud, __pud(__pa(copy) | pud_flags(*pud)));
+		asi_kernel_tables_edited();
 	}
 
 	pmd = pmd_offset(pud, addr);
@@ -175,11 +179,13 @@ static pte_t *asi_template_pte(unsigned long addr)
 	if (pmd_leaf(*pmd)) {
 		if (asi_split_pmd(pmd))
 			return NULL;
+		asi_kernel_tables_edited();
 	} else if (kpmd && pmd_val(*pmd) == pmd_val(*kpmd)) {
 		copy = asi_copy_table((void *)pmd_page_vaddr(*pmd));
 		if (!copy)
 			return NULL;
 		set_pmd(pmd, __pmd(__pa(copy) | pmd_flags(*pmd)));
+		asi_kernel_tables_edited();
 	}
 	return pte_offset_kernel(pmd, addr);
 }
