@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * x86 only: the hardware view.  CR3 read back, faults taken inside a
- * restricted address space, interrupts while restricted.
+ * restricted address space, interrupts while restricted (asi_x86), and
+ * what other CPUs do to a CPU that sits inside a domain (asi_x86_smp).
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/asi.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/io.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pgtable.h>
@@ -14,7 +20,9 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <asm/tlbflush.h>
+#include <trace/events/asi.h>
 
 #include "asi_kunit.h"
 
@@ -26,7 +34,10 @@ static unsigned long fault_exits(struct kunit *test)
 	return s.fault_exits;
 }
 
-/* CR3 holds the domain's page table (and PCID) inside, the mm's outside. */
+/*
+ * CR3 holds the domain's page table (and PCID) inside, the mm's outside;
+ * x86_pcid_enter_exit checks the PCIDs where the CPU has them.
+ */
 static void x86_cr3_enter_exit(struct kunit *test)
 {
 	unsigned long cr3, want;
@@ -227,4 +238,663 @@ static struct kunit_suite asi_x86_suite = {
 	.test_cases = asi_x86_cases,
 };
 
-kunit_test_suites(&asi_x86_suite);
+/* ---- other CPUs and PCIDs ---------------------------------------------- */
+
+#define REMOTE_TIMEOUT	(5 * HZ)
+
+enum remote_cmd {
+	REMOTE_ENTER,		/* asi_enter() the domain */
+	REMOTE_READ_KERNEL,	/* read the u64 at a kernel address */
+	REMOTE_READ_USER,	/* read the u64 at a user address of the mm */
+	REMOTE_STOP,
+};
+
+/*
+ * A kthread pinned to another CPU that uses the case's mm and sits inside
+ * one of its domains while the case acts on its own CPU.  It spins with
+ * preemption off rather than sleeping, as a context switch would leave
+ * the domain, and takes interrupts, so that the kernel's TLB flush IPIs
+ * reach it there.  One command at a time: the case writes it and bumps
+ * @seq, the remote answers by setting @ack to it.
+ */
+struct remote {
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct asi *asi;
+	int cpu;
+	enum remote_cmd cmd;
+	unsigned long addr;
+	unsigned int seq;
+	unsigned int ack;
+	bool stopped;
+	bool timed_out;
+	/* The answer: restricted before and after the command, and so on. */
+	bool inside_before;
+	bool inside_after;
+	u64 value;
+	int ret;
+	unsigned long cr3;
+};
+
+static void remote_run(struct remote *r)
+{
+	switch (r->cmd) {
+	case REMOTE_ENTER:
+		asi_enter(r->asi);
+		r->ret = 0;
+		break;
+	case REMOTE_READ_KERNEL:
+		/* A fault inside the domain leaves it and is retried. */
+		r->value = READ_ONCE(*(u64 *)r->addr);
+		r->ret = 0;
+		break;
+	case REMOTE_READ_USER:
+		pagefault_disable();
+		r->ret = __copy_from_user_inatomic(&r->value,
+						   (void __user *)r->addr,
+						   sizeof(r->value)) ? -EFAULT : 0;
+		pagefault_enable();
+		break;
+	case REMOTE_STOP:
+		break;
+	}
+}
+
+static int remote_fn(void *data)
+{
+	struct remote *r = data;
+	unsigned int seen = 0;
+	unsigned long deadline;
+
+	asi_kunit_mm_use(r->mm);
+	preempt_disable();
+	for (;;) {
+		deadline = jiffies + REMOTE_TIMEOUT;
+		/* Acquire: the command and address written before @seq. */
+		while (smp_load_acquire(&r->seq) == seen &&
+		       time_before(jiffies, deadline))
+			cpu_relax();
+		/* Acquire, as above: the last look before giving up. */
+		if (smp_load_acquire(&r->seq) == seen) {
+			WRITE_ONCE(r->timed_out, true);
+			break;
+		}
+		seen = r->seq;
+		r->inside_before = asi_is_restricted();
+		remote_run(r);
+		r->inside_after = asi_is_restricted();
+		r->cr3 = __read_cr3();
+		/* Release: the answer is written before @ack says so. */
+		smp_store_release(&r->ack, seen);
+		if (r->cmd == REMOTE_STOP)
+			break;
+	}
+	asi_exit();
+	preempt_enable();
+	asi_kunit_mm_unuse(r->mm);
+	mmput(r->mm);
+
+	/* kthread_stop() wants the thread alive until it is called. */
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/* Have @r carry out @cmd; the command's result, or -ETIMEDOUT. */
+static int remote_do(struct kunit *test, struct remote *r,
+		     enum remote_cmd cmd, unsigned long addr)
+{
+	unsigned long deadline = jiffies + REMOTE_TIMEOUT;
+	unsigned int seq = r->seq + 1;
+
+	r->cmd = cmd;
+	r->addr = addr;
+	/* Release: pairs with the remote's acquire of @seq. */
+	smp_store_release(&r->seq, seq);
+	/* Acquire: pairs with the remote's release of @ack. */
+	while (smp_load_acquire(&r->ack) != seq) {
+		if (READ_ONCE(r->timed_out) || time_after(jiffies, deadline)) {
+			KUNIT_FAIL(test, "CPU %d did not answer command %d",
+				   r->cpu, cmd);
+			return -ETIMEDOUT;
+		}
+		usleep_range(20, 50);
+	}
+	return r->ret;
+}
+
+static void remote_stop(void *data)
+{
+	struct remote *r = data;
+
+	if (r->stopped)
+		return;
+	r->stopped = true;
+	r->cmd = REMOTE_STOP;
+	/* Release: pairs with the remote's acquire of @seq. */
+	smp_store_release(&r->seq, r->seq + 1);
+	kthread_stop(r->task);
+	put_task_struct(r->task);
+}
+
+/*
+ * A remote on the first online CPU after @after, using @mm (the remote
+ * takes its own user reference) with @asi to enter.  Stopped when the
+ * case ends, also after a failed assertion.
+ */
+static struct remote *remote_start(struct kunit *test, struct mm_struct *mm,
+				   struct asi *asi, int after)
+{
+	struct remote *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->cpu = cpumask_next_wrap(after, cpu_online_mask, after, false);
+	KUNIT_ASSERT_LT(test, r->cpu, nr_cpu_ids);
+	r->mm = mm;
+	r->asi = asi;
+	r->task = kthread_create(remote_fn, r, "asi-remote/%d", r->cpu);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r->task));
+	get_task_struct(r->task);
+	mmget(mm);
+	kthread_bind(r->task, r->cpu);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, remote_stop, r),
+			0);
+	wake_up_process(r->task);
+	return r;
+}
+
+static struct asi_class_stats test_stats(struct kunit *test)
+{
+	struct asi_class_stats s;
+
+	KUNIT_EXPECT_EQ(test, asi_class_stats(ASI_CLASS_TEST, &s), 0);
+	return s;
+}
+
+/*
+ * The case needs @n CPUs in all; it runs on the one asi_kunit_case_init()
+ * pinned it to, so no remote lands there.
+ */
+static int this_cpu_of_n(struct kunit *test, unsigned int n)
+{
+	if (num_online_cpus() < n)
+		kunit_skip(test, "needs %u CPUs, %u online", n,
+			   num_online_cpus());
+	return raw_smp_processor_id();
+}
+
+/*
+ * (a) The case changes a user page of the mm while another CPU sits in
+ * the mm's domain: the kernel's flush IPI reaches that CPU (and leaves
+ * ASI there, as every kernel flush does), and its next read sees the new
+ * page, never the old one.
+ */
+static void smp_user_page_changed(struct kunit *test)
+{
+	struct asi_class_stats before, after;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	struct remote *r;
+	unsigned long addr;
+	struct asi *asi;
+	int cpu;
+
+	cpu = this_cpu_of_n(test, 2);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	KUNIT_ASSERT_EQ(test, put_user(0x1111ULL, (u64 __user *)addr), 0);
+
+	r = remote_start(test, mm, asi, cpu);
+	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_READ_USER, addr), 0);
+	KUNIT_EXPECT_EQ(test, r->value, 0x1111ULL);
+	/* The restricted table maps no user memory: the read left. */
+	KUNIT_EXPECT_FALSE(test, r->inside_after);
+	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+
+	before = test_stats(test);
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma)
+		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
+	mmap_read_unlock(mm);
+	KUNIT_ASSERT_NOT_NULL(test, vma);
+	KUNIT_ASSERT_EQ(test, put_user(0x2222ULL, (u64 __user *)addr), 0);
+	after = test_stats(test);
+
+	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_READ_USER, addr), 0);
+	KUNIT_EXPECT_EQ(test, r->value, 0x2222ULL);
+	/* The flush IPI took the remote out; nothing else did. */
+	KUNIT_EXPECT_FALSE(test, r->inside_before);
+	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 0);
+	kunit_release_action(test, remote_stop, r);
+	asi_kunit_mm_release(mm);
+}
+
+/*
+ * (b) A kernel mapping changed while another CPU sits in a domain: the
+ * kernel range flush reaches it, and it reads the new page, from inside
+ * the domain (kernel mappings outside the direct map are shared with the
+ * restricted tables).
+ */
+static void smp_kernel_range_flushed(struct kunit *test)
+{
+	struct page *pages[2];
+	struct vm_struct *area;
+	struct mm_struct *mm;
+	struct remote *r;
+	unsigned long va;
+	struct asi *asi;
+	int cpu, i;
+
+	cpu = this_cpu_of_n(test, 2);
+	for (i = 0; i < 2; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		*(u64 *)page_address(pages[i]) = 0xa0a0 + i;
+	}
+	area = get_vm_area(PAGE_SIZE, VM_IOREMAP);
+	KUNIT_ASSERT_NOT_NULL(test, area);
+	va = (unsigned long)area->addr;
+	KUNIT_ASSERT_EQ(test, ioremap_page_range(va, va + PAGE_SIZE,
+						 page_to_phys(pages[0]),
+						 PAGE_KERNEL), 0);
+
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	r = remote_start(test, mm, asi, cpu);
+	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	remote_do(test, r, REMOTE_READ_KERNEL, va);
+	KUNIT_EXPECT_EQ(test, r->value, 0xa0a0ULL);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+
+	vunmap_range(va, va + PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, ioremap_page_range(va, va + PAGE_SIZE,
+						 page_to_phys(pages[1]),
+						 PAGE_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	remote_do(test, r, REMOTE_READ_KERNEL, va);
+	KUNIT_EXPECT_EQ(test, r->value, 0xa0a1ULL);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+	kunit_release_action(test, remote_stop, r);
+	asi_kunit_mm_release(mm);
+	free_vm_area(area);
+	for (i = 0; i < 2; i++)
+		__free_page(pages[i]);
+}
+
+/* asi_sensitive_page_alloc() stub: the page the case prepared. */
+static struct page *prepared_page(gfp_t gfp, unsigned int order)
+{
+	return kunit_get_current_test()->priv;
+}
+
+/*
+ * (c) A page another CPU has read from inside a domain (its translation
+ * cached, globally) is allocated sensitive: that CPU's next read from
+ * inside faults out and finds the value; once freed, the page is mapped
+ * inside again, and cleared.
+ */
+static void smp_sensitive_alloc_free(struct kunit *test)
+{
+	struct asi_class_stats before, after;
+	struct mm_struct *mm;
+	struct page *page;
+	struct remote *r;
+	unsigned long va;
+	struct asi *asi;
+	int cpu;
+
+	cpu = this_cpu_of_n(test, 2);
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	va = (unsigned long)page_address(page);
+	*(u64 *)va = 0x5e5e;
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	r = remote_start(test, mm, asi, cpu);
+	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	remote_do(test, r, REMOTE_READ_KERNEL, va);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+
+	test->priv = page;
+	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
+				   prepared_page);
+	KUNIT_ASSERT_PTR_EQ(test, asi_alloc_sensitive_pages(GFP_KERNEL, 0),
+			    page);
+	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
+
+	before = test_stats(test);
+	remote_do(test, r, REMOTE_ENTER, 0);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+	remote_do(test, r, REMOTE_READ_KERNEL, va);
+	after = test_stats(test);
+	KUNIT_EXPECT_EQ(test, r->value, 0x5e5eULL);
+	KUNIT_EXPECT_FALSE(test, r->inside_after);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
+
+	/* An extra reference keeps the page ours after the free. */
+	get_page(page);
+	asi_free_sensitive_pages(page, 0);
+	before = test_stats(test);
+	remote_do(test, r, REMOTE_ENTER, 0);
+	remote_do(test, r, REMOTE_READ_KERNEL, va);
+	after = test_stats(test);
+	KUNIT_EXPECT_EQ(test, r->value, 0ULL);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 0);
+	kunit_release_action(test, remote_stop, r);
+	asi_kunit_mm_release(mm);
+	put_page(page);
+}
+
+/*
+ * (d) Another mm, with a domain, torn down while a CPU sits inside a
+ * domain of the first: the teardown does not disturb it.
+ */
+static void smp_other_mm_teardown(struct kunit *test)
+{
+	struct asi_class_stats before, after;
+	struct mm_struct *mm, *other;
+	struct asi *asi, *other_asi;
+	static u64 marker = 0x77;
+	unsigned long addr;
+	struct remote *r;
+	int cpu;
+
+	cpu = this_cpu_of_n(test, 2);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	r = remote_start(test, mm, asi, cpu);
+	asi_kunit_mm_unuse(mm);
+	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+
+	before = test_stats(test);
+	other = asi_kunit_mm_with_test_domain(test, &other_asi);
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_VALUE(addr));
+	KUNIT_EXPECT_EQ(test, test_stats(test).domains, before.domains + 1);
+	asi_kunit_mm_release(other);
+	after = test_stats(test);
+	KUNIT_EXPECT_EQ(test, after.domains, before.domains);
+
+	remote_do(test, r, REMOTE_READ_KERNEL, (unsigned long)&marker);
+	KUNIT_EXPECT_TRUE(test, r->inside_before);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+	KUNIT_EXPECT_EQ(test, r->value, 0x77ULL);
+	KUNIT_EXPECT_EQ(test, test_stats(test).exits, before.exits);
+	kunit_release_action(test, remote_stop, r);
+	asi_kunit_mm_put(mm);
+}
+
+/* The CR3 a CPU inside @asi has: the domain's table, PCID if any. */
+static unsigned long domain_cr3(struct asi *asi, unsigned int slot)
+{
+	unsigned long cr3 = __sme_pa(asi->pgd);
+
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		cr3 |= asi_pcid(slot, asi->class_id);
+	return cr3;
+}
+
+/*
+ * Two CPUs at once inside two domains of one mm, each on its own
+ * restricted table (and PCID).
+ */
+static void smp_two_domains_one_mm(struct kunit *test)
+{
+	static u64 marker = 0x99;
+	struct asi *test_asi, *user_asi;
+	struct remote *r[2];
+	struct mm_struct *mm;
+	int cpu, i;
+
+	cpu = this_cpu_of_n(test, 3);
+	mm = asi_kunit_mm_with_test_domain(test, &test_asi);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_USERSPACE, &user_asi), 0);
+	r[0] = remote_start(test, mm, test_asi, cpu);
+	r[1] = remote_start(test, mm, user_asi, r[0]->cpu);
+	KUNIT_ASSERT_NE(test, r[1]->cpu, cpu);
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_EQ(test, remote_do(test, r[i], REMOTE_ENTER, 0), 0);
+	for (i = 0; i < 2; i++) {
+		remote_do(test, r[i], REMOTE_READ_KERNEL,
+			  (unsigned long)&marker);
+		KUNIT_EXPECT_TRUE(test, r[i]->inside_before);
+		KUNIT_EXPECT_EQ(test, r[i]->value, 0x99ULL);
+	}
+	KUNIT_EXPECT_EQ(test, r[0]->cr3 & CR3_ADDR_MASK,
+			__sme_pa(test_asi->pgd));
+	KUNIT_EXPECT_EQ(test, r[1]->cr3 & CR3_ADDR_MASK,
+			__sme_pa(user_asi->pgd));
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		KUNIT_EXPECT_NE(test, r[0]->cr3 & CR3_PCID_MASK,
+				r[1]->cr3 & CR3_PCID_MASK);
+	for (i = 0; i < 2; i++)
+		kunit_release_action(test, remote_stop, r[i]);
+	asi_kunit_mm_release(mm);
+}
+
+/* The CR3 values written to enter domains, per CPU (no-flush bit too). */
+static DEFINE_PER_CPU(unsigned long, entered_cr3);
+
+static void probe_enter_cr3(void *data, int class_id, unsigned long cr3)
+{
+	this_cpu_write(entered_cr3, cr3);
+}
+
+static void unregister_enter_probe(void *unused)
+{
+	unregister_trace_asi_enter(probe_enter_cr3, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+/*
+ * With PCIDs: a user page of the mm changed while another CPU is inside
+ * its domain.  That CPU's restricted PCID is brought up to date there:
+ * by INVPCID where the CPU has it, so that the next entry keeps the
+ * PCID's entries (no-flush), else by flushing it on the next entry.
+ */
+static void smp_pcid_fresh_after_remote_flush(struct kunit *test)
+{
+	struct asi_class_stats before, after;
+	struct vm_area_struct *vma;
+	unsigned long addr, cr3;
+	struct mm_struct *mm;
+	struct remote *r;
+	struct asi *asi;
+	bool invpcid;
+	int cpu;
+
+	if (!boot_cpu_has(X86_FEATURE_PCID))
+		kunit_skip(test, "the CPU has no PCID");
+	cpu = this_cpu_of_n(test, 2);
+	invpcid = boot_cpu_has(X86_FEATURE_INVPCID);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	r = remote_start(test, mm, asi, cpu);
+	/* Only the remote has the mm loaded from now on. */
+	asi_kunit_mm_unuse(mm);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_enter(probe_enter_cr3, NULL),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							unregister_enter_probe,
+							NULL), 0);
+	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	/* A second entry of a PCID nothing made stale keeps its entries. */
+	remote_do(test, r, REMOTE_READ_USER, addr);
+	remote_do(test, r, REMOTE_ENTER, 0);
+	cr3 = per_cpu(entered_cr3, r->cpu);
+	KUNIT_EXPECT_TRUE(test, cr3 & CR3_NOFLUSH);
+	KUNIT_EXPECT_EQ(test, cr3 & CR3_PCID_MASK, r->cr3 & CR3_PCID_MASK);
+
+	before = test_stats(test);
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma)
+		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
+	mmap_read_unlock(mm);
+	KUNIT_ASSERT_NOT_NULL(test, vma);
+	remote_do(test, r, REMOTE_ENTER, 0);
+	after = test_stats(test);
+	cr3 = per_cpu(entered_cr3, r->cpu);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+	if (invpcid) {
+		KUNIT_EXPECT_EQ(test, after.flushes - before.flushes, 1);
+		KUNIT_EXPECT_EQ(test, after.flushes_deferred,
+				before.flushes_deferred);
+		KUNIT_EXPECT_TRUE(test, cr3 & CR3_NOFLUSH);
+	} else {
+		KUNIT_EXPECT_EQ(test, after.flushes_deferred -
+				before.flushes_deferred, 1);
+		KUNIT_EXPECT_EQ(test, after.flushes, before.flushes);
+		KUNIT_EXPECT_FALSE(test, cr3 & CR3_NOFLUSH);
+	}
+	remote_do(test, r, REMOTE_READ_USER, addr);
+	KUNIT_EXPECT_EQ(test, r->value, 0ULL);
+	kunit_release_action(test, remote_stop, r);
+	asi_kunit_mm_put(mm);
+}
+
+/*
+ * With PCIDs: CR3 holds the domain's PCID inside and the mm's normal
+ * PCID (its ASID slot's kernel PCID) after the exit.
+ */
+static void x86_pcid_enter_exit(struct kunit *test)
+{
+	unsigned long inside, outside;
+	struct mm_struct *mm;
+	struct asi *asi;
+	u16 slot;
+
+	if (!boot_cpu_has(X86_FEATURE_PCID))
+		kunit_skip(test, "the CPU has no PCID");
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	preempt_disable();
+	slot = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
+	asi_enter(asi);
+	inside = __read_cr3();
+	asi_exit();
+	outside = __read_cr3();
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, inside, domain_cr3(asi, slot));
+	KUNIT_EXPECT_EQ(test, inside & CR3_PCID_MASK,
+			(unsigned long)asi_pcid(slot, ASI_CLASS_TEST));
+	KUNIT_EXPECT_EQ(test, outside & CR3_PCID_MASK,
+			(unsigned long)asi_normal_pcid(slot));
+	KUNIT_EXPECT_EQ(test, outside & CR3_ADDR_MASK, __sme_pa(mm->pgd));
+	asi_kunit_mm_release(mm);
+}
+
+/*
+ * With PCIDs: a user flush reaches every domain of the mm on this CPU,
+ * by INVPCID where the CPU has it, else by flushing each one on its next
+ * entry (and INVLPG in the loaded one).
+ */
+static void x86_pcid_user_flush_fanout(struct kunit *test)
+{
+	struct asi_class_stats before[2], after[2];
+	enum asi_class_id ids[2] = { ASI_CLASS_TEST, ASI_CLASS_USERSPACE };
+	struct asi *asi[2];
+	struct mm_struct *mm;
+	unsigned long cr3;
+	bool invpcid;
+	int i;
+
+	if (!boot_cpu_has(X86_FEATURE_PCID))
+		kunit_skip(test, "the CPU has no PCID");
+	invpcid = boot_cpu_has(X86_FEATURE_INVPCID);
+	mm = asi_kunit_mm_with_test_domain(test, &asi[0]);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_USERSPACE, &asi[1]), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_enter(probe_enter_cr3, NULL),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							unregister_enter_probe,
+							NULL), 0);
+	/* Both PCIDs fresh: entered once each. */
+	preempt_disable();
+	for (i = 0; i < 2; i++) {
+		asi_enter(asi[i]);
+		asi_exit();
+	}
+	for (i = 0; i < 2; i++)
+		asi_class_stats(ids[i], &before[i]);
+	asi_tlb_flush_one_user(mm, 0x400000);
+	for (i = 0; i < 2; i++)
+		asi_class_stats(ids[i], &after[i]);
+	asi_enter(asi[0]);
+	cr3 = this_cpu_read(entered_cr3);
+	asi_exit();
+	preempt_enable();
+
+	for (i = 0; i < 2; i++) {
+		if (invpcid) {
+			KUNIT_EXPECT_EQ(test, after[i].flushes -
+					before[i].flushes, 1);
+		} else {
+			KUNIT_EXPECT_EQ(test, after[i].flushes_deferred -
+					before[i].flushes_deferred, 1);
+		}
+	}
+	/* Kept its entries only if INVPCID brought them up to date. */
+	KUNIT_EXPECT_EQ(test, !!(cr3 & CR3_NOFLUSH), invpcid);
+	asi_kunit_mm_release(mm);
+}
+
+static const struct asi_class_ops user_class_ops = { .name = "x86-user" };
+static bool user_registered;
+
+static int asi_x86_cpus_suite_init(struct kunit_suite *suite)
+{
+	int err = asi_kunit_backend_suite_init(suite);
+
+	if (err || !asi_enabled())
+		return err;
+	err = asi_register_class(ASI_CLASS_USERSPACE, &user_class_ops);
+	if (err) {
+		asi_kunit_backend_suite_exit(suite);
+		return err;
+	}
+	user_registered = true;
+	return 0;
+}
+
+static void asi_x86_cpus_suite_exit(struct kunit_suite *suite)
+{
+	if (user_registered)
+		WARN(asi_unregister_class(ASI_CLASS_USERSPACE),
+		     "%s(): a case left a domain alive\n", __func__);
+	user_registered = false;
+	asi_kunit_backend_suite_exit(suite);
+}
+
+static struct kunit_case asi_x86_cpus_cases[] = {
+	KUNIT_CASE(smp_user_page_changed),
+	KUNIT_CASE(smp_kernel_range_flushed),
+	KUNIT_CASE(smp_sensitive_alloc_free),
+	KUNIT_CASE(smp_other_mm_teardown),
+	KUNIT_CASE(smp_two_domains_one_mm),
+	KUNIT_CASE(smp_pcid_fresh_after_remote_flush),
+	KUNIT_CASE(x86_pcid_enter_exit),
+	KUNIT_CASE(x86_pcid_user_flush_fanout),
+	{}
+};
+
+static struct kunit_suite asi_x86_cpus_suite = {
+	.name = "asi_x86_cpus",
+	.suite_init = asi_x86_cpus_suite_init,
+	.suite_exit = asi_x86_cpus_suite_exit,
+	.init = asi_kunit_backend_case_init,
+	.exit = asi_kunit_case_exit,
+	.test_cases = asi_x86_cpus_cases,
+};
+
+kunit_test_suites(&asi_x86_suite, &asi_x86_cpus_suite);

@@ -3,7 +3,9 @@
 # ASI is on by default; no asi=on here, as it would override the asi=off
 # that `make check` passes with --kernel_args (those come first).
 # Under QEMU's software emulation (TCG) the CPU has neither PCID nor INVPCID,
-# so this boot exercises the no-PCID path of the backend.
+# so this boot exercises the no-PCID path of the backend.  Four CPUs, which
+# TCG runs in threads of their own, so that remote TLB flushes reach CPUs
+# that are inside a domain.
 from ..qemu_config import QemuArchParams
 
 QEMU_ARCH = QemuArchParams(linux_arch='x86_64',
@@ -14,4 +16,4 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 			   kernel_path='arch/x86/boot/bzImage',
 			   kernel_command_line='console=ttyS0',
 			   extra_qemu_params=['-bios', 'qboot.rom', '-cpu', 'max',
-					      '-m', '1024'])
+					      '-m', '1024', '-smp', '4'])
