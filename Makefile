@@ -25,6 +25,17 @@ TALLY := python3 $(CURDIR)/tools/asi/tally.py
 # kunit.py run in its steps (config, make, exec): see the script.
 RUN_UM = bash $(CURDIR)/tools/asi/kunit-run.sh $(TREE) $(JOBS) um
 RUN_X86 = bash $(CURDIR)/tools/asi/kunit-run.sh $(TREE) $(JOBS) x86_64
+BUILD_X86 = ASI_KUNIT_BUILD_ONLY=1 $(RUN_X86)
+# Bochs: the same x86 kernel on emulated CPUs with PCID (see the script).
+BOCHS_RUN = BOCHS_CPUS=$(BOCHS_CPUS) bash $(CURDIR)/tools/asi/bochs-run.sh \
+	$(TREE) $(BUILD)/x86
+BOCHS_CPUS ?= 4
+BOCHS_TIMEOUT ?= 600
+PCID_CPU := corei7_haswell_4770
+# Bochs's legacy CPUID topology makes every boot warn in parse_legacy();
+# the first case claims exactly that report (lib/kunit-asi/asi_off_test.c).
+BOCHS_ARGS := asi_kunit.boot_warnings=parse_legacy
+PCID_NOINVPCID_CPU := corei7_sandy_bridge_2600k
 
 # KASAN=1: the same suites under KASAN, in a build of their own (a cold
 # build takes about a minute longer).
@@ -44,6 +55,7 @@ export KERNEL_TARBALL KERNEL_SRC
 help:
 	@echo 'make kunit     build UML with ASI and run the KUnit suites (default)'
 	@echo 'make x86       build x86_64 with ASI and run the suites in QEMU'
+	@echo '               (4 CPUs); EMU=bochs: under Bochs, PCID and INVPCID'
 	@echo 'make check     the pre-submit gate: UML and x86_64 with ASI on,'
 	@echo '               booted with asi=off (and mitigations=off), built'
 	@echo '               with ASI=n, and checkpatch --strict; ends with'
@@ -53,6 +65,7 @@ help:
 	@echo 'Variables: KERNEL_TARBALL=<6.12.y tarball>  KERNEL_SRC=<6.12 tree>'
 	@echo '           BUILD=<dir>  JOBS=<n>  KASAN=1 (UML runs under KASAN)'
 	@echo '           KVM=1 (x86 runs under KVM, for machines that can)'
+	@echo '           EMU=bochs (make x86 under Bochs)  BOCHS_CPUS=<n>'
 
 tree:
 	@bash tools/asi/mktree.sh $(CURDIR) $(TREE)
@@ -60,8 +73,15 @@ tree:
 kunit: tree
 	$(RUN_UM) $(UM_BUILD) $(KUNIT_UM)
 
+# EMU=bochs: boot it under Bochs on a CPU with PCID and INVPCID instead.
+ifeq ($(EMU),bochs)
+x86: tree
+	$(BUILD_X86) $(BUILD)/x86 $(KUNIT_X86)
+	$(BOCHS_RUN) $(PCID_CPU) $(BOCHS_TIMEOUT) $(BOCHS_ARGS)
+else
 x86: tree
 	$(RUN_X86) $(BUILD)/x86 $(KUNIT_X86)
+endif
 
 # Every step runs even if an earlier one failed; tally.py adds up the KUnit
 # cases of all runs and fails the target if anything failed.
@@ -84,6 +104,13 @@ check: tree
 	-$(KUNIT) exec $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
 		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/x86-asi-off.log
+	-$(KUNIT) exec $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
+		--kernel_args nogbpages --kernel_args asi_kunit.expect=on \
+		2>&1 | tee $(RESULTS)/x86-nogbpages.log
+	-$(BOCHS_RUN) $(PCID_CPU) $(BOCHS_TIMEOUT) $(BOCHS_ARGS) asi_kunit.expect=on \
+		2>&1 | tee $(RESULTS)/x86-pcid.log
+	-$(BOCHS_RUN) $(PCID_NOINVPCID_CPU) $(BOCHS_TIMEOUT) $(BOCHS_ARGS) \
+		asi_kunit.expect=on 2>&1 | tee $(RESULTS)/x86-pcid-noinvpcid.log
 	-$(RUN_X86) $(BUILD)/x86-noasi $(KUNIT_X86) \
 		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
 		-- --kernel_args asi_kunit.expect=off \

@@ -12,6 +12,8 @@
 # compile_commands.json: about 7 s of a warm rebuild on 2 cores.
 #
 # Usage: kunit-run.sh TREE JOBS ARCH BUILD_DIR [config options] [-- exec options]
+# With ASI_KUNIT_BUILD_ONLY=1 it stops after the build (another runner,
+# such as tools/asi/bochs-run.sh, boots the kernel).
 #   config options: --kunitconfig, --kconfig_add, --arch, --qemu_config, ...
 #   exec options:   --kernel_args, --filter_glob, ...
 
@@ -30,4 +32,5 @@ cd "$tree"
 ./tools/testing/kunit/kunit.py config "${common[@]}" --build_dir="$build"
 echo "Building with: make ARCH=$arch O=$build --jobs=$jobs all"
 make ARCH="$arch" O="$build" --jobs="$jobs" all
+[ "${ASI_KUNIT_BUILD_ONLY:-0}" = 1 ] && exit 0
 exec ./tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$build" "$@"
