@@ -6,7 +6,9 @@ Reads each *.log in the results directory, takes kunit.py's closing
 "Testing complete. Ran N tests: passed: X, ..." line, and prints one line
 per run, the number of skipped cases, and a last line
 "N passed, N failed".  A run without that line (the kernel did not build
-or boot) counts as one failure.
+or boot) counts as one failure.  A deliberate-omission case (its name, or
+its parameterized parent's, starts with "broken") that was skipped counts
+as failed: the omission it exists to show went unseen.
 Exits non-zero if anything failed, checkpatch included.
 """
 
@@ -15,6 +17,34 @@ import re
 import sys
 
 SUMMARY = re.compile(r'Testing complete\. Ran (\d+) tests?:?(.*)')
+# kunit.py's lines: "==== name ====" opens a suite or parameterized case,
+# "==== [STATUS] name ====" closes it, "[STATUS] name" is one result.
+GROUP_START = re.compile(r'\] =+ (\S+) +=+$')
+GROUP_END = re.compile(r'\] =+ \[\w+\] (\S+) =+$')
+RESULT = re.compile(r'\] \[(\w+)\] (.+?)\s*$')
+
+
+def skipped_omissions(path):
+    """Names of deliberate-omission cases kunit.py reported as skipped."""
+    groups, found = [], []
+    with open(path, errors='replace') as f:
+        for line in f:
+            line = line.rstrip('\n')
+            m = GROUP_END.search(line)
+            if m:
+                if groups and groups[-1] == m.group(1):
+                    groups.pop()
+                continue
+            m = GROUP_START.search(line)
+            if m:
+                groups.append(m.group(1))
+                continue
+            m = RESULT.search(line)
+            if m and m.group(1) == 'SKIPPED':
+                names = groups[-1:] + [m.group(2)]
+                if any(n.startswith('broken') for n in names):
+                    found.append('/'.join(names))
+    return found
 
 
 def tally_run(path):
@@ -52,6 +82,10 @@ def main():
             continue
         found, p, f, s = tally_run(path)
         run = name[:-4]
+        omitted = skipped_omissions(path)
+        for case in omitted:
+            print(f'check: {run}: deliberate omission skipped, counted as failed: {case}')
+        f, s = f + len(omitted), s - len(omitted)
         if found:
             print(f'check: {run}: {p} passed, {f} failed, {s} skipped')
         else:
