@@ -84,38 +84,53 @@ x86: tree
 endif
 
 # Every step runs even if an earlier one failed; tally.py adds up the KUnit
-# cases of all runs and fails the target if anything failed.
+# cases of all runs and fails the target if anything failed.  Each run's
+# kernel log (KTAP) is kept beside kunit.py's output: the tally reads the
+# reasons of skipped cases there.
 check: tree
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	-$(RUN_UM) $(UM_BUILD) $(KUNIT_UM) \
 		-- --kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/um-asi-on.log
+	-@cp $(UM_BUILD)/test.log $(RESULTS)/um-asi-on.ktap
 	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
 		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-asi-off.log
+	-@cp $(UM_BUILD)/test.log $(RESULTS)/um-asi-off.ktap
 	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
 		--kernel_args mitigations=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-mitigations-off.log
+	-@cp $(UM_BUILD)/test.log $(RESULTS)/um-mitigations-off.ktap
 	-$(RUN_UM) $(BUILD)/um-noasi $(KUNIT_UM) \
 		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
+		--kconfig_add CONFIG_DEBUG_ASI=n \
 		-- --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-config-off.log
+	-@cp $(BUILD)/um-noasi/test.log $(RESULTS)/um-config-off.ktap
 	-$(RUN_X86) $(BUILD)/x86 $(KUNIT_X86) \
 		-- --kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/x86-asi-on.log
+	-@cp $(BUILD)/x86/test.log $(RESULTS)/x86-asi-on.ktap
 	-$(KUNIT) exec $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
 		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/x86-asi-off.log
+	-@cp $(BUILD)/x86/test.log $(RESULTS)/x86-asi-off.ktap
 	-$(KUNIT) exec $(KUNIT_X86) --build_dir=$(BUILD)/x86 \
 		--kernel_args nogbpages --kernel_args asi_kunit.expect=on \
 		2>&1 | tee $(RESULTS)/x86-nogbpages.log
+	-@cp $(BUILD)/x86/test.log $(RESULTS)/x86-nogbpages.ktap
 	-$(BOCHS_RUN) $(PCID_CPU) $(BOCHS_TIMEOUT) $(BOCHS_ARGS) asi_kunit.expect=on \
 		2>&1 | tee $(RESULTS)/x86-pcid.log
+	-@cp $(BUILD)/x86/bochs-$(PCID_CPU)/serial.log $(RESULTS)/x86-pcid.ktap
 	-$(BOCHS_RUN) $(PCID_NOINVPCID_CPU) $(BOCHS_TIMEOUT) $(BOCHS_ARGS) \
 		asi_kunit.expect=on 2>&1 | tee $(RESULTS)/x86-pcid-noinvpcid.log
+	-@cp $(BUILD)/x86/bochs-$(PCID_NOINVPCID_CPU)/serial.log $(RESULTS)/x86-pcid-noinvpcid.ktap
 	-$(RUN_X86) $(BUILD)/x86-noasi $(KUNIT_X86) \
 		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
+		--kconfig_add CONFIG_DEBUG_ASI=n \
 		-- --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/x86-config-off.log
+	-@cp $(BUILD)/x86-noasi/test.log $(RESULTS)/x86-config-off.ktap
 	-@$(MAKE) --no-print-directory checkpatch 2>&1 | tee $(RESULTS)/checkpatch.log
+	-@$(TALLY) --self-test 2>&1 | tee $(RESULTS)/tally-selftest.log
 	@$(TALLY) $(RESULTS)
 
 checkpatch: tree
