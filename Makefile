@@ -100,6 +100,10 @@ check: tree
 		--kernel_args mitigations=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-mitigations-off.log
 	-@cp $(UM_BUILD)/test.log $(RESULTS)/um-mitigations-off.ktap
+	-$(RUN_UM) $(BUILD)/um-kasan $(KUNIT_UM) --kconfig_add CONFIG_KASAN=y \
+		-- --kernel_args asi_kunit.expect=on \
+		2>&1 | tee $(RESULTS)/um-kasan.log
+	-@cp $(BUILD)/um-kasan/test.log $(RESULTS)/um-kasan.ktap
 	-$(RUN_UM) $(BUILD)/um-noasi $(KUNIT_UM) \
 		--kconfig_add CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION=n \
 		--kconfig_add CONFIG_DEBUG_ASI=n \
