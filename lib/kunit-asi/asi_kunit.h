@@ -6,6 +6,7 @@
 
 struct asi;
 struct mm_struct;
+struct page;
 
 /*
  * The console watch, on from boot: every report the kernel prints
@@ -60,6 +61,8 @@ void asi_kunit_backend_suite_exit(struct kunit_suite *suite);
 int asi_kunit_backend_case_init(struct kunit *test);
 struct mm_struct *asi_kunit_mm_with_test_domain(struct kunit *test,
 						struct asi **asi);
+void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
+			       unsigned int order);
 
 /*
  * Read the debugfs seq_file at @path ("asi/test/stats") into @buf,

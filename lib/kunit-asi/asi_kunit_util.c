@@ -5,6 +5,7 @@
  * did, and real mm lifecycles that a failed assertion does not leak.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test-bug.h>
 #include <linux/asi.h>
 #include <linux/debugfs.h>
@@ -639,6 +640,35 @@ int asi_kunit_backend_case_init(struct kunit *test)
 	if (!asi_enabled())
 		kunit_skip(test, "ASI is off");
 	return 0;
+}
+
+static struct page *prepared_page;
+
+/* asi_sensitive_page_alloc() stub: the page the case prepared. */
+static struct page *hand_out_prepared(gfp_t gfp, unsigned int order)
+{
+	return prepared_page;
+}
+
+/**
+ * asi_kunit_alloc_sensitive() - make @page sensitive as if freshly allocated
+ * @test: the case; fails it if asi_alloc_sensitive_pages() fails.
+ * @page: a page the case allocated, and may have had translations of
+ *	cached: what the allocator may hand out.
+ * @order: its order.
+ *
+ * asi_alloc_sensitive_pages() runs for real, with its allocation
+ * replaced by @page; free it with asi_free_sensitive_pages().
+ */
+void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
+			       unsigned int order)
+{
+	prepared_page = page;
+	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
+				   hand_out_prepared);
+	KUNIT_ASSERT_PTR_EQ(test, asi_alloc_sensitive_pages(GFP_KERNEL, order),
+			    page);
+	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
 }
 
 /* A new mm, used by the case's kthread, with its ASI_CLASS_TEST domain. */

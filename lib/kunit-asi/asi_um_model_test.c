@@ -943,23 +943,6 @@ static void scenario_pcid_off(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
-/* asi_sensitive_page_alloc() stub: the page the case prepared. */
-static struct page *prepared_page(gfp_t gfp, unsigned int order)
-{
-	return kunit_get_current_test()->priv;
-}
-
-/* asi_alloc_sensitive_pages() handing out @page, which the case holds. */
-static void alloc_sensitive(struct kunit *test, struct page *page)
-{
-	test->priv = page;
-	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
-				   prepared_page);
-	KUNIT_ASSERT_PTR_EQ(test, asi_alloc_sensitive_pages(GFP_KERNEL, 0),
-			    page);
-	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
-}
-
 /* asi_free_sensitive_pages() of @page, which the case keeps holding. */
 static void free_sensitive(struct page *page)
 {
@@ -977,7 +960,7 @@ static void free_sensitive(struct page *page)
  */
 static void presplit(struct kunit *test, struct page *page)
 {
-	alloc_sensitive(test, page);
+	asi_kunit_alloc_sensitive(test, page, 0);
 	free_sensitive(page);
 }
 
@@ -1019,7 +1002,7 @@ static void sensitive_after_global(struct kunit *test, struct probe *p)
 	KUNIT_EXPECT_EQ(test, asi_um_tlb_cached(loaded_pcid(), addr, false),
 			ASI_UM_TLB_GLOBAL);
 
-	alloc_sensitive(test, page);
+	asi_kunit_alloc_sensitive(test, page, 0);
 	p->pcid = domain_pcid(asi);
 	p->addr = addr;
 	inside = kernel_access_in_domain(asi, addr, &pfn, &ret);
@@ -1055,7 +1038,7 @@ static void kernel_table_replaced(struct kunit *test, struct probe *p)
 	KUNIT_EXPECT_TRUE(test, kernel_access_in_domain(asi, near, &pfn, &ret));
 	KUNIT_EXPECT_EQ(test, ret, 0);
 
-	alloc_sensitive(test, pages);
+	asi_kunit_alloc_sensitive(test, pages, 0);
 	p->pcid = domain_pcid(asi);
 	p->addr = addr;
 	inside = kernel_access_in_domain(asi, addr, &pfn, &ret);
@@ -1084,7 +1067,7 @@ static void kernel_table_freed(struct kunit *test, struct probe *p)
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 	addr = (unsigned long)page_address(pages);
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
-	alloc_sensitive(test, pages);
+	asi_kunit_alloc_sensitive(test, pages, 0);
 	KUNIT_EXPECT_TRUE(test, kernel_access_in_domain(asi, addr + PAGE_SIZE,
 							&pfn, &ret));
 	free_sensitive(pages);

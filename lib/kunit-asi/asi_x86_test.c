@@ -5,7 +5,6 @@
  * what other CPUs do to a CPU that sits inside a domain (asi_x86_smp).
  */
 
-#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/asi.h>
 #include <linux/cpumask.h>
@@ -530,12 +529,6 @@ static void smp_kernel_range_flushed(struct kunit *test)
 		__free_page(pages[i]);
 }
 
-/* asi_sensitive_page_alloc() stub: the page the case prepared. */
-static struct page *prepared_page(gfp_t gfp, unsigned int order)
-{
-	return kunit_get_current_test()->priv;
-}
-
 /*
  * (c) A page another CPU has read from inside a domain (its translation
  * cached, globally) is allocated sensitive: that CPU's next read from
@@ -563,12 +556,7 @@ static void smp_sensitive_alloc_free(struct kunit *test)
 	remote_do(test, r, REMOTE_READ_KERNEL, va);
 	KUNIT_EXPECT_TRUE(test, r->inside_after);
 
-	test->priv = page;
-	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
-				   prepared_page);
-	KUNIT_ASSERT_PTR_EQ(test, asi_alloc_sensitive_pages(GFP_KERNEL, 0),
-			    page);
-	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
+	asi_kunit_alloc_sensitive(test, page, 0);
 
 	before = test_stats(test);
 	remote_do(test, r, REMOTE_ENTER, 0);
