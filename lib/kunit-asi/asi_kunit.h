@@ -49,6 +49,7 @@ struct mm_struct *asi_kunit_mm_new(struct kunit *test);
 void asi_kunit_mm_put(struct mm_struct *mm);
 void asi_kunit_mm_use(struct mm_struct *mm);
 void asi_kunit_mm_unuse(struct mm_struct *mm);
+void asi_kunit_mm_switch(struct mm_struct *from, struct mm_struct *to);
 void asi_kunit_mm_release(struct mm_struct *mm);
 
 /*

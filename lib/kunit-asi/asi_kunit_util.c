@@ -14,6 +14,7 @@
 #include <linux/jiffies.h>
 #include <linux/kmsg_dump.h>
 #include <linux/cpumask.h>
+#include <linux/hardirq.h>
 #include <linux/kthread.h>
 #include <linux/mount.h>
 #include <linux/module.h>
@@ -88,6 +89,7 @@ static const char *const report_starts[] = {
 	"rcu: INFO:",		/* RCU stall warnings */
 	"INFO: task ",		/* hung tasks */
 	"Kernel panic",
+	"watchdog: ",		/* soft and hard lockups */
 	"asi: TLB model:",	/* the UML TLB model's reports */
 };
 
@@ -110,6 +112,9 @@ static struct {
 } watch = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(watch.lock),
 };
+
+/* Reports printed in NMI context while the watch's lock was held. */
+static atomic_t watch_nmi_reports = ATOMIC_INIT(0);
 
 /* Reports printed before the running case started, not claimed yet. */
 static struct watch_reports outside;
@@ -156,7 +161,21 @@ static void probe_console(void *ignore, const char *buf, size_t len)
 	struct watch_reports *r = &watch.now;
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&watch.lock, flags);
+	/*
+	 * printk() stores records in NMI context too (lockup and stall
+	 * backtraces): there the lock may be held by the code the NMI
+	 * interrupted, so a report that cannot take it is only counted.
+	 */
+	if (in_nmi()) {
+		if (!raw_spin_trylock(&watch.lock)) {
+			if (is_report(buf, len))
+				atomic_inc(&watch_nmi_reports);
+			return;
+		}
+		flags = 0;
+	} else {
+		raw_spin_lock_irqsave(&watch.lock, flags);
+	}
 	if (is_report(buf, len)) {
 		if (r->n < WATCH_LINES) {
 			strscpy(r->lines[r->n], buf, n);
@@ -170,7 +189,10 @@ static void probe_console(void *ignore, const char *buf, size_t len)
 		watch.capture--;
 	}
 	strscpy(watch.last, buf, n);
-	raw_spin_unlock_irqrestore(&watch.lock, flags);
+	if (in_nmi())
+		raw_spin_unlock(&watch.lock);
+	else
+		raw_spin_unlock_irqrestore(&watch.lock, flags);
 }
 
 /*
@@ -223,7 +245,8 @@ static void watch_take(struct watch_reports *to)
 		memcpy(to->around[to->n + i], watch.now.around[i],
 		       sizeof(to->around[0]));
 	}
-	to->n += watch.now.n;
+	/* No text is kept of those: no claim matches them. */
+	to->n += watch.now.n + atomic_xchg(&watch_nmi_reports, 0);
 	watch.now.n = 0;
 	watch.capture = 0;
 	raw_spin_unlock_irqrestore(&watch.lock, flags);
@@ -367,33 +390,6 @@ void asi_kunit_expect_outside_warnings_from(struct kunit *test,
 	claim(test, &outside, n, where, true, "outside-case");
 }
 
-/**
- * asi_kunit_case_init() - case init: take the reports printed since the
- *	previous case ended
- * @test: the case.
- *
- * They were printed between cases, in a suite's init or exit, or at boot;
- * unless the case claims them (asi_kunit_expect_outside_warnings()), they
- * fail it when it ends.
- *
- * Return: 0.
- */
-int asi_kunit_case_init(struct kunit *test)
-{
-	/*
-	 * The case's kthread stays on this CPU: a kthread that sleeps lends
-	 * its mm to the CPU's idle task, which keeps it (and its domains)
-	 * until another task runs there.  Pinned, the kthread itself takes
-	 * it back when it wakes, and a case can count exactly when an mm
-	 * and its domains go.
-	 */
-	set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id()));
-	memset(&outside, 0, sizeof(outside));
-	watch_take(&outside);
-	memset(&case_mms, 0, sizeof(case_mms));
-	return 0;
-}
-
 /*
  * A kthread's lazy active_mm holds a reference to the mm that ran before
  * it: switch it to the parked mm instead.
@@ -406,7 +402,7 @@ static void park_lazy_mm(void)
 	}
 }
 
-static void put_case_mms(void)
+static void put_case_mms(void *unused)
 {
 	int i;
 
@@ -431,15 +427,20 @@ static void put_case_mms(void)
 		}
 		WARN(i == CASE_MMS, "%s(): the case used an mm it did not own\n",
 		     __func__);
+		/* Ours, to look at mm_count while the others go... */
 		mmgrab(mm);
+		/* ...and kthread_use_mm()'s, which nobody else drops. */
 		mmdrop(mm);
 		/* The mm may have been lent on to this kthread, lazily. */
 		park_lazy_mm();
+		/*
+		 * The dead kthread's lazy reference, unless an idle task
+		 * took it over on another CPU: then the mm, and its
+		 * domains, go when that CPU next runs another task.
+		 */
 		while (atomic_read(&mm->mm_count) > 1 &&
 		       time_before(jiffies, deadline))
 			schedule_timeout_uninterruptible(1);
-		WARN(atomic_read(&mm->mm_count) > 1,
-		     "%s(): the case's mm is still referenced\n", __func__);
 		mmdrop(mm);
 	}
 	for (i = 0; i < CASE_MMS; i++) {
@@ -450,16 +451,46 @@ static void put_case_mms(void)
 }
 
 /**
- * asi_kunit_case_exit() - case exit: fail on any unclaimed report, and let
- *	go of the case's mms
+ * asi_kunit_case_init() - case init: take the reports printed since the
+ *	previous case ended
+ * @test: the case.
+ *
+ * They were printed between cases, in a suite's init or exit, or at boot;
+ * unless the case claims them (asi_kunit_expect_outside_warnings()), they
+ * fail it when it ends.
+ *
+ * Return: 0.
+ */
+int asi_kunit_case_init(struct kunit *test)
+{
+	/*
+	 * The case's kthread stays on this CPU: a kthread that sleeps lends
+	 * its mm to the CPU's idle task, which keeps it (and its domains)
+	 * until another task runs there.  Pinned, the kthread itself takes
+	 * it back when it wakes, and a case can count exactly when an mm
+	 * and its domains go.
+	 */
+	set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id()));
+	memset(&outside, 0, sizeof(outside));
+	watch_take(&outside);
+	memset(&case_mms, 0, sizeof(case_mms));
+	/*
+	 * The case's mms go last, after its own actions (which stop the
+	 * kthreads it started, and may still use them) and after its exit.
+	 */
+	return kunit_add_action_or_reset(test, put_case_mms, NULL);
+}
+
+/**
+ * asi_kunit_case_exit() - case exit: fail on any unclaimed report
  * @test: the case.
  *
  * Runs in a kthread of its own after the case's, which has ended, also
- * when an assertion stopped it half way.
+ * when an assertion stopped it half way.  The case's mms are put after
+ * it, by the action asi_kunit_case_init() registered.
  */
 void asi_kunit_case_exit(struct kunit *test)
 {
-	put_case_mms();
 	claim(test, &outside, 0, NULL, false, "outside-case");
 	asi_kunit_expect_warnings(test, 0, NULL);
 }
@@ -475,6 +506,7 @@ static void case_mm_track(struct mm_struct *mm, struct mm_struct *old)
 		}
 	}
 	WARN(mm, "%s(): more than %d mms in one case\n", __func__, CASE_MMS);
+	WARN(old, "%s(): an mm the case does not own\n", __func__);
 }
 
 /**
@@ -514,6 +546,25 @@ void asi_kunit_mm_use(struct mm_struct *mm)
 	kthread_use_mm(mm);
 	if (kunit_get_current_test())
 		case_mms.used = mm;
+}
+
+/**
+ * asi_kunit_mm_switch() - switch the calling kthread from one mm to another
+ * @from: the mm it uses, or NULL.
+ * @to: the mm it uses next, or NULL.
+ *
+ * kthread_unuse_mm() and kthread_use_mm(), the bare mm switch, without
+ * the parking of asi_kunit_mm_unuse(): for cases that switch often and
+ * let go of their mms at the end.
+ */
+void asi_kunit_mm_switch(struct mm_struct *from, struct mm_struct *to)
+{
+	if (from)
+		kthread_unuse_mm(from);
+	if (to)
+		kthread_use_mm(to);
+	if (kunit_get_current_test())
+		case_mms.used = to;
 }
 
 /**

@@ -117,7 +117,7 @@ static void xmm_create(struct explorer *x, struct xmm *m)
 	int i;
 
 	m->mm = asi_kunit_mm_new(test);
-	kthread_use_mm(m->mm);
+	asi_kunit_mm_switch(NULL, m->mm);
 	addr = vm_mmap(NULL, USER_ADDR, PAGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE,
 		       0);
@@ -137,7 +137,7 @@ static void xmm_create(struct explorer *x, struct xmm *m)
 		m->frame[1] = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, m->frame[1]);
 	m->mapped = 0;
-	kthread_unuse_mm(m->mm);
+	asi_kunit_mm_switch(m->mm, NULL);
 }
 
 /* Point @m's user PTE at frame @to (-1: none) and flush, as mm code does. */
@@ -177,8 +177,8 @@ static void switch_to(struct explorer *x, unsigned int to)
 	if (x->cur == to && current->mm == x->mms[to].mm)
 		return;
 	if (current->mm)
-		kthread_unuse_mm(current->mm);
-	kthread_use_mm(x->mms[to].mm);
+		asi_kunit_mm_switch(current->mm, NULL);
+	asi_kunit_mm_switch(NULL, x->mms[to].mm);
 	x->cur = to;
 }
 
@@ -248,20 +248,20 @@ static void run_op(struct explorer *x, enum op op)
 	case OP_SLOT_TO_NEW_MM:
 		/* Every slot goes round once: both mms lose theirs. */
 		for (i = 0; i < NR_FILLERS; i++) {
-			kthread_unuse_mm(current->mm);
-			kthread_use_mm(x->fillers[i]);
+			asi_kunit_mm_switch(current->mm, NULL);
+			asi_kunit_mm_switch(NULL, x->fillers[i]);
 		}
-		kthread_unuse_mm(current->mm);
-		kthread_use_mm(loaded->mm);
+		asi_kunit_mm_switch(current->mm, NULL);
+		asi_kunit_mm_switch(NULL, loaded->mm);
 		x->inside = -1;
 		break;
 	case OP_TEARDOWN_OTHER:
 		x->inside = -1;
 		asi_exit();
-		kthread_unuse_mm(loaded->mm);
+		asi_kunit_mm_switch(loaded->mm, NULL);
 		xmm_destroy(other);
 		xmm_create(x, other);
-		kthread_use_mm(loaded->mm);
+		asi_kunit_mm_switch(NULL, loaded->mm);
 		break;
 	case NR_OPS:
 		break;
@@ -465,7 +465,7 @@ static struct explorer *explorer_setup(struct kunit *test)
 		x->fillers[i] = asi_kunit_mm_new(test);
 	xmm_create(x, &x->mms[0]);
 	xmm_create(x, &x->mms[1]);
-	kthread_use_mm(x->mms[0].mm);
+	asi_kunit_mm_switch(NULL, x->mms[0].mm);
 	return x;
 }
 
@@ -475,7 +475,7 @@ static void explorer_teardown(struct explorer *x)
 
 	reset(x, true, true);
 	asi_exit();
-	kthread_unuse_mm(current->mm);
+	asi_kunit_mm_switch(current->mm, NULL);
 	asi_kunit_mm_use(x->mms[1].mm);
 	asi_kunit_mm_unuse(x->mms[1].mm);
 	for (i = 0; i < 2; i++) {

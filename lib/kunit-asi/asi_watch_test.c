@@ -59,7 +59,7 @@ static void watch_report_kinds(struct kunit *test)
 {
 	static const char *const kinds[] = {
 		"WARNING:", "BUG:", "kernel BUG at", "Oops", "UBSAN:",
-		"rcu: INFO:", "INFO: task ", "asi: TLB model:",
+		"rcu: INFO:", "INFO: task ", "watchdog: ", "asi: TLB model:",
 	};
 	int i;
 
@@ -92,17 +92,20 @@ static void watch_claims_are_precise(struct kunit *test)
 	watch_warn_twice();
 	asi_kunit_expect_warnings(&scratch, 1, "watch_warn");
 	KUNIT_EXPECT_EQ(test, scratch.status, KUNIT_FAILURE);
+	kunit_cleanup(&scratch);
 
 	kunit_init_test(&scratch, "asi_watch_scratch", NULL);
 	watch_warn_twice();
 	asi_kunit_expect_warnings(&scratch, 1, "watch_warn_twice");
 	KUNIT_EXPECT_EQ(test, scratch.status, KUNIT_SUCCESS);
+	kunit_cleanup(&scratch);
 
 	/* An unclaimed report fails the case that printed it. */
 	kunit_init_test(&scratch, "asi_watch_scratch", NULL);
 	watch_warn_twice();
 	asi_kunit_expect_warnings(&scratch, 0, NULL);
 	KUNIT_EXPECT_EQ(test, scratch.status, KUNIT_FAILURE);
+	kunit_cleanup(&scratch);
 }
 
 static struct kunit_case asi_watch_cases[] = {
