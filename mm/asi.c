@@ -391,10 +391,21 @@ EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
  * invalidates the normal PCID only.  So each edit bumps the generation,
  * and a CPU that has not seen it flushes every restricted PCID on its
  * next entry (asi_flush_kernel_tables()).  A CPU inside a domain at the
- * time of the edit is not left there: the caller's kernel range flush
- * (asi_alloc_sensitive_pages(), asi_free_sensitive_pages()) interrupts
- * every CPU, and the interrupt leaves ASI, so the CPU comes back through
- * asi_enter() and sees the new generation.
+ * time of the edit does not stay there with the old tables: the caller's
+ * kernel range flush (asi_alloc_sensitive_pages(),
+ * asi_free_sensitive_pages()) interrupts every CPU.  For a short range
+ * the interrupt leaves ASI (flush_tlb_one_kernel()), so the CPU comes back
+ * through asi_enter() and sees the new generation; a long range is
+ * flush_tlb_all(), which stays inside but invalidates every PCID,
+ * paging-structure caches included (INVPCID type 2, or CR4.PGE toggled).
+ * The generation needs no barrier of its own: the IPI orders the edit and
+ * the increment before the interrupted CPU's next entry.
+ *
+ * A table the backend unlinks may still be walked through a cached entry
+ * until that flush is done: a backend that frees tables must not free
+ * them before it.  (The x86 backend never frees one; the UML model frees
+ * at once, as it only ever compares a freed table's id and never reads
+ * it.)
  */
 static atomic_long_t asi_kernel_tables_gen = ATOMIC_LONG_INIT(0);
 static DEFINE_PER_CPU(long, asi_kernel_tables_seen);

@@ -101,6 +101,9 @@ def self_test():
 
 
 def main():
+    if len(sys.argv) != 2:
+        print(f'usage: {sys.argv[0]} RESULTS_DIR | --self-test', file=sys.stderr)
+        return 2
     if sys.argv[1] == '--self-test':
         return self_test()
     results = sys.argv[1]
@@ -124,7 +127,12 @@ def main():
             continue
         found, p, f, s = tally_run(path)
         run = name[:-4]
-        omitted = skipped_omissions(path[:-4] + '.ktap')
+        ktap = path[:-4] + '.ktap'
+        omitted = skipped_omissions(ktap)
+        if found and not os.path.exists(ktap):
+            # Without the kernel's log no skip can be judged.
+            print(f'check: {run}: no kernel log {ktap}, counted as failed')
+            f += 1
         for case in omitted:
             print(f'check: {run}: deliberate omission skipped, counted as failed: {case}')
         f, s = f + len(omitted), s - len(omitted)

@@ -983,6 +983,12 @@ void asi_um_flush_tlb_kernel(unsigned long start, unsigned long end)
 	local_irq_save(flags);
 	tlb = this_cpu_ptr(&asi_um_tlb);
 	if (end > start && (end - start) >> PAGE_SHIFT <= ASI_UM_FLUSH_CEILING) {
+		/*
+		 * flush_tlb_one_kernel() is flush_tlb_one_user(), which
+		 * leaves ASI first: INVLPG then reaches the normal PCID's
+		 * paging-structure caches, never a restricted one's.
+		 */
+		asi_exit();
 		for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE)
 			asi_um_tlb_do_invlpg(tlb, addr, false);
 	} else {
