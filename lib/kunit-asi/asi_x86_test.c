@@ -218,6 +218,46 @@ static void x86_interrupts_while_restricted(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
+/*
+ * Splitting a large leaf of the template keeps every attribute, the memory
+ * type included: the PAT bit is bit 12 in a 1G or 2M leaf and bit 7 (where
+ * a leaf has PSE) in a 4K page.  The entries are built here and never used
+ * to map anything.
+ */
+static void x86_split_keeps_attributes(struct kunit *test)
+{
+	const pteval_t attrs = _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED |
+			       _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_PWT;
+	const unsigned long pfn = 1UL << (PUD_SHIFT - PAGE_SHIFT);
+	pud_t pud = __pud((pfn << PAGE_SHIFT) | attrs | _PAGE_PSE |
+			  _PAGE_PAT_LARGE);
+	static const int idx[] = { 0, 1, PTRS_PER_PMD - 1 };
+	pmd_t *pmd;
+	pte_t *pte;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, asi_split_pud(&pud), 0);
+	KUNIT_ASSERT_FALSE(test, pud_leaf(pud));
+	pmd = pud_pgtable(pud);
+	for (i = 0; i < ARRAY_SIZE(idx); i++) {
+		KUNIT_EXPECT_TRUE(test, pmd_leaf(pmd[idx[i]]));
+		KUNIT_EXPECT_EQ(test, pmd_pfn(pmd[idx[i]]),
+				pfn + idx[i] * PTRS_PER_PTE);
+		KUNIT_EXPECT_EQ(test, pmd_flags(pmd[idx[i]]),
+				attrs | _PAGE_PSE | _PAGE_PAT_LARGE);
+	}
+	KUNIT_ASSERT_EQ(test, asi_split_pmd(&pmd[1]), 0);
+	KUNIT_ASSERT_FALSE(test, pmd_leaf(pmd[1]));
+	pte = (pte_t *)pmd_page_vaddr(pmd[1]);
+	for (i = 0; i < ARRAY_SIZE(idx); i++) {
+		KUNIT_EXPECT_EQ(test, pte_pfn(pte[idx[i]]),
+				pfn + PTRS_PER_PTE + idx[i]);
+		KUNIT_EXPECT_EQ(test, pte_flags(pte[idx[i]]), attrs | _PAGE_PAT);
+	}
+	free_page((unsigned long)pte);
+	free_page((unsigned long)pmd);
+}
+
 static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_cr3_enter_exit),
 	KUNIT_CASE(x86_nonsensitive_read_stays),
@@ -225,6 +265,7 @@ static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_sensitive_read_faults_out),
 	KUNIT_CASE(x86_sensitive_in_every_domain),
 	KUNIT_CASE(x86_interrupts_while_restricted),
+	KUNIT_CASE(x86_split_keeps_attributes),
 	{}
 };
 

@@ -9,6 +9,7 @@
 
 #define pr_fmt(fmt) "asi: " fmt
 
+#include <kunit/visibility.h>
 #include <linux/asi.h>
 #include <linux/cpufeature.h>
 #include <linux/gfp.h>
@@ -73,10 +74,22 @@ static int __init asi_build_template(void)
 			continue;
 		copy = asi_copy_table((void *)pgd_page_vaddr(*pgd));
 		if (!copy)
-			return -ENOMEM;
+			goto fail;
 		set_pgd(pgd, __pgd(__pa(copy) | pgd_flags(*pgd)));
 	}
 	return 0;
+
+fail:
+	/* The copies are exactly the entries before @addr: give them back. */
+	end = addr;
+	for (addr = PAGE_OFFSET; addr < end; addr = pgd_addr_end(addr, end)) {
+		pgd = pgd_offset_pgd(asi_template_pgd, addr);
+		if (!pgd_none(*pgd))
+			free_page(pgd_page_vaddr(*pgd));
+	}
+	free_page((unsigned long)asi_template_pgd);
+	asi_template_pgd = NULL;
+	return -ENOMEM;
 }
 
 bool __init asi_arch_init(void)
@@ -85,6 +98,15 @@ bool __init asi_arch_init(void)
 	 * With KPTI the entry code flips CR3 to the user copy of the PGD on
 	 * the way out to userspace, which a restricted PGD does not have.
 	 */
+	/*
+	 * A Xen PV guest cannot load a page table the hypervisor has not
+	 * pinned and validated, and restricted tables are not: the first
+	 * CR3 write would fault.  Untested here (no Xen).
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_XENPV)) {
+		pr_info("not supported in a Xen PV guest\n");
+		return false;
+	}
 	if (boot_cpu_has(X86_FEATURE_PTI)) {
 		pr_info("not used together with page table isolation\n");
 		return false;
@@ -96,8 +118,11 @@ bool __init asi_arch_init(void)
 	return true;
 }
 
-/* Replace a 1G leaf by a table of 2M leaves mapping the same. */
-static int asi_split_pud(pud_t *pud)
+/*
+ * Replace a 1G leaf by a table of 2M leaves mapping the same, with the
+ * same attributes: the PAT bit stays bit 12 in a 2M leaf.
+ */
+VISIBLE_IF_KUNIT int asi_split_pud(pud_t *pud)
 {
 	pmd_t *pmd = (pmd_t *)get_zeroed_page(GFP_KERNEL);
 	unsigned long pfn = pud_pfn(*pud);
@@ -111,23 +136,30 @@ static int asi_split_pud(pud_t *pud)
 	set_pud(pud, __pud(__pa(pmd) | _KERNPG_TABLE));
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(asi_split_pud);
 
-/* Replace a 2M leaf by a table of 4K pages mapping the same. */
-static int asi_split_pmd(pmd_t *pmd)
+/*
+ * Replace a 2M leaf by a table of 4K pages mapping the same, with the same
+ * attributes.  The PAT bit of a 2M leaf is bit 12 and of a 4K page bit 7,
+ * where the leaf has PSE: so PSE goes before the PAT bit moves there.
+ */
+VISIBLE_IF_KUNIT int asi_split_pmd(pmd_t *pmd)
 {
 	pte_t *pte = (pte_t *)get_zeroed_page(GFP_KERNEL);
 	unsigned long pfn = pmd_pfn(*pmd);
-	pgprot_t prot = pgprot_large_2_4k(pmd_pgprot(*pmd));
+	pgprot_t prot = pmd_pgprot(*pmd);
 	int i;
 
 	if (!pte)
 		return -ENOMEM;
 	pgprot_val(prot) &= ~_PAGE_PSE;
+	prot = pgprot_large_2_4k(prot);
 	for (i = 0; i < PTRS_PER_PTE; i++)
 		set_pte(&pte[i], pfn_pte(pfn + i, prot));
 	set_pmd(pmd, __pmd(__pa(pte) | _KERNPG_TABLE));
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(asi_split_pmd);
 
 /*
  * Find the template's PTE for direct-map address @addr, making every table

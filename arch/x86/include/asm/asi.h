@@ -14,4 +14,10 @@
 /* The dynamic ASID slots of arch/x86/mm/tlb.c (TLB_NR_DYN_ASIDS). */
 #define ASI_ARCH_NR_ASID_SLOTS	6
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The template's large-page splits, for the suites to check. */
+int asi_split_pud(pud_t *pud);
+int asi_split_pmd(pmd_t *pmd);
+#endif
+
 #endif /* _ASM_X86_ASI_H */
