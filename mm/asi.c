@@ -48,6 +48,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -812,6 +813,37 @@ VISIBLE_IF_KUNIT struct page *asi_sensitive_page_alloc(gfp_t gfp,
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_sensitive_page_alloc);
 
+/* The backend's edit of the restricted tables, with a KUnit seam. */
+static int asi_edit_tables(void *addr, unsigned long npages, bool sensitive)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_arch_set_sensitive, addr, npages,
+				   sensitive);
+	return asi_arch_set_sensitive(addr, npages, sensitive);
+}
+
+/*
+ * The edit, in the allocation context @gfp allows: the backend allocates
+ * tables itself (GFP_KERNEL), so a caller that may not enter filesystem
+ * or I/O reclaim has the backend's allocations scoped accordingly.
+ */
+static int asi_set_sensitive(void *addr, unsigned long npages,
+			     bool sensitive, gfp_t gfp)
+{
+	unsigned int scope = 0;
+	int err;
+
+	if (!(gfp & __GFP_IO))
+		scope = memalloc_noio_save();
+	else if (!(gfp & __GFP_FS))
+		scope = memalloc_nofs_save();
+	err = asi_edit_tables(addr, npages, sensitive);
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(scope);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(scope);
+	return err;
+}
+
 /**
  * asi_alloc_sensitive_pages() - allocate memory no restricted space maps
  * @gfp: allocation flags.
@@ -823,19 +855,29 @@ EXPORT_SYMBOL_IF_KUNIT(asi_sensitive_page_alloc);
  * faults and leaves ASI (asi_handle_fault()).  With ASI off this is
  * alloc_pages().
  *
+ * Taking pages out of the restricted tables edits page tables and
+ * interrupts every CPU to flush them, which an atomic caller cannot wait
+ * for: @gfp must allow blocking.  Without __GFP_FS or __GFP_IO the
+ * backend's own allocations keep to that too.
+ *
  * Context: process context, may sleep.
- * Return: the first page, or NULL.
+ * Return: the first page, or NULL; NULL with a warning for a @gfp that
+ * does not allow blocking.
  */
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 {
-	struct page *page = asi_sensitive_page_alloc(gfp, order);
+	struct page *page;
 	unsigned long addr;
 
+	if (WARN(!gfpflags_allow_blocking(gfp),
+		 "%s(): gfp %pGg does not allow blocking\n", __func__, &gfp))
+		return NULL;
+	page = asi_sensitive_page_alloc(gfp, order);
 	if (!page || !asi_enabled())
 		return page;
 	might_sleep();
 	addr = (unsigned long)page_address(page);
-	if (asi_arch_set_sensitive((void *)addr, 1UL << order, true)) {
+	if (asi_set_sensitive((void *)addr, 1UL << order, true, gfp)) {
 		__free_pages(page, order);
 		return NULL;
 	}
@@ -866,8 +908,8 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 		return;
 	if (asi_enabled()) {
 		memset(page_address(page), 0, PAGE_SIZE << order);
-		if (WARN(asi_arch_set_sensitive(page_address(page),
-						1UL << order, false),
+		if (WARN(asi_set_sensitive(page_address(page), 1UL << order,
+					   false, GFP_KERNEL),
 			 "%s(): cannot map the pages again, leaking them\n",
 			 __func__))
 			return;

@@ -1065,6 +1065,62 @@ static void asi_sensitive_free_clears(struct kunit *test)
 	__free_pages(page, 0);
 }
 
+/* An atomic caller is refused with a warning, and nothing sleeps. */
+static void asi_sensitive_atomic_refused(struct kunit *test)
+{
+	DEFINE_SPINLOCK(lock);
+	struct page *page;
+
+	spin_lock(&lock);
+	page = asi_alloc_sensitive_pages(GFP_ATOMIC, 0);
+	spin_unlock(&lock);
+	KUNIT_EXPECT_NULL(test, page);
+	asi_kunit_expect_message(test, "does not allow blocking");
+	asi_kunit_expect_warnings(test, 1, "asi_alloc_sensitive_pages");
+	if (page)
+		asi_free_sensitive_pages(page, 0);
+}
+
+static unsigned int seen_scope;
+
+static int scope_noting_set_sensitive(void *addr, unsigned long npages,
+				      bool sensitive)
+{
+	seen_scope = current->flags & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS);
+	return asi_arch_set_sensitive(addr, npages, sensitive);
+}
+
+/*
+ * The backend edits the tables within the allocation context the caller
+ * allows: no filesystem reclaim for GFP_NOFS, no I/O for GFP_NOIO.
+ */
+static void asi_sensitive_gfp_scope(struct kunit *test)
+{
+	static const struct {
+		gfp_t gfp;
+		unsigned int scope;
+	} cases[] = {
+		{ GFP_KERNEL, 0 },
+		{ GFP_NOFS, PF_MEMALLOC_NOFS },
+		{ GFP_NOIO, PF_MEMALLOC_NOIO },
+	};
+	struct page *page;
+	int i;
+
+	kunit_activate_static_stub(test, asi_arch_set_sensitive,
+				   scope_noting_set_sensitive);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		seen_scope = ~0U;
+		page = asi_alloc_sensitive_pages(cases[i].gfp, 0);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		KUNIT_EXPECT_EQ_MSG(test, seen_scope, cases[i].scope,
+				    "gfp %pGg", &cases[i].gfp);
+		asi_free_sensitive_pages(page, 0);
+		KUNIT_EXPECT_EQ(test, seen_scope, 0);
+	}
+	kunit_deactivate_static_stub(test, asi_arch_set_sensitive);
+}
+
 static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_enter_exit),
 	KUNIT_CASE(asi_enter_twice_is_noop),
@@ -1082,6 +1138,8 @@ static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_invalidate_bad_slot_warns),
 	KUNIT_CASE(asi_once_warnings_repeat),
 	KUNIT_CASE(asi_sensitive_free_clears),
+	KUNIT_CASE(asi_sensitive_atomic_refused),
+	KUNIT_CASE(asi_sensitive_gfp_scope),
 	{}
 };
 
