@@ -402,11 +402,13 @@ EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
  * The generation needs no barrier of its own: the IPI orders the edit and
  * the increment before the interrupted CPU's next entry.
  *
- * A table the backend unlinks may still be walked through a cached entry
- * until that flush is done: a backend that frees tables must not free
- * them before it.  (The x86 backend never frees one; the UML model frees
- * at once, as it only ever compares a freed table's id and never reads
- * it.)
+ * Mapping pages again (asi_free_sensitive_pages()) needs no flush: no
+ * CPU caches a translation that is not present.  A table the backend
+ * unlinks there may still be walked, through a cached entry, by a CPU
+ * inside a domain, so a backend must not free it while one may be: the
+ * x86 backend never frees a template table, and the UML model frees at
+ * once only because its CPU is the one freeing (it is uniprocessor) and
+ * it compares a freed table's id, never reads it.
  */
 static atomic_long_t asi_kernel_tables_gen = ATOMIC_LONG_INIT(0);
 static DEFINE_PER_CPU(long, asi_kernel_tables_seen);
@@ -913,14 +915,6 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 			 "%s(): cannot map the pages again, leaking them\n",
 			 __func__))
 			return;
-		/*
-		 * A table the backend freed may still be cached by a CPU
-		 * inside a domain: interrupt them all, so that they leave
-		 * (see asi_kernel_tables_edited()).
-		 */
-		asi_flush_kernel_range((unsigned long)page_address(page),
-				       (unsigned long)page_address(page) +
-				       (PAGE_SIZE << order));
 	}
 	__free_pages(page, order);
 }

@@ -1121,6 +1121,37 @@ static void asi_sensitive_gfp_scope(struct kunit *test)
 	kunit_deactivate_static_stub(test, asi_arch_set_sensitive);
 }
 
+static int unmap_failing_set_sensitive(void *addr, unsigned long npages,
+				       bool sensitive)
+{
+	return sensitive ? asi_arch_set_sensitive(addr, npages, true) : -ENOMEM;
+}
+
+/*
+ * Pages that cannot be mapped in the restricted spaces again are leaked,
+ * with a warning, rather than handed back to the allocator unmapped.
+ */
+static void asi_sensitive_free_failure_leaks(struct kunit *test)
+{
+	struct page *page;
+
+	kunit_activate_static_stub(test, asi_arch_set_sensitive,
+				   unmap_failing_set_sensitive);
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	get_page(page);
+	asi_free_sensitive_pages(page, 0);
+	kunit_deactivate_static_stub(test, asi_arch_set_sensitive);
+	asi_kunit_expect_message(test, "cannot map the pages again");
+	asi_kunit_expect_warnings(test, 1, "asi_free_sensitive_pages");
+	/* Not freed: the allocation's reference and the case's are left. */
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
+	KUNIT_EXPECT_EQ(test, asi_arch_set_sensitive(page_address(page), 1,
+						     false), 0);
+	put_page(page);
+	__free_page(page);
+}
+
 static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_enter_exit),
 	KUNIT_CASE(asi_enter_twice_is_noop),
@@ -1140,6 +1171,7 @@ static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_sensitive_free_clears),
 	KUNIT_CASE(asi_sensitive_atomic_refused),
 	KUNIT_CASE(asi_sensitive_gfp_scope),
+	KUNIT_CASE(asi_sensitive_free_failure_leaks),
 	{}
 };
 

@@ -10,6 +10,7 @@
 #include <linux/bug.h>
 #include <linux/kernel.h>
 #include <linux/printk.h>
+#include <linux/sched/mm.h>
 #include <linux/workqueue.h>
 
 #include "asi_kunit.h"
@@ -108,11 +109,29 @@ static void watch_claims_are_precise(struct kunit *test)
 	kunit_cleanup(&scratch);
 }
 
+/*
+ * The mm helpers warn when a case puts an mm it does not own: a second
+ * put of its own mm would otherwise go unseen until the memory is reused.
+ */
+static void watch_untracked_mm_put_warns(struct kunit *test)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	mmget(mm);
+	asi_kunit_mm_put(mm);
+	asi_kunit_expect_message(test, "an mm the case does not own");
+	asi_kunit_expect_warnings(test, 1, "case_mm_track");
+	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_users), 1);
+	mmput(mm);
+}
+
 static struct kunit_case asi_watch_cases[] = {
 	KUNIT_CASE(watch_sees_suite_init),
 	KUNIT_CASE(watch_sees_other_tasks),
 	KUNIT_CASE(watch_report_kinds),
 	KUNIT_CASE(watch_claims_are_precise),
+	KUNIT_CASE(watch_untracked_mm_put_warns),
 	{}
 };
 
