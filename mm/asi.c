@@ -109,9 +109,12 @@ EXPORT_SYMBOL_GPL(asi_enabled_key);
 DEFINE_PER_CPU(struct asi *, asi_cpu_curr);
 EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_curr);
 
-static_assert(ASI_MAX_NUM_CLASSES < (1 << ASI_PCID_CLASS_BITS));
-static_assert(ASI_ARCH_NR_ASID_SLOTS < (1 << ASI_PCID_CLASS_SHIFT));
-static_assert(ASI_PCID_CLASS_SHIFT + ASI_PCID_CLASS_BITS <= 11);
+/*
+ * The ASID slot of the domain this CPU is in, recorded on entry: the exit
+ * goes back to the normal PCID of the same slot (the mm cannot change
+ * while restricted: switching it leaves ASI first).
+ */
+static DEFINE_PER_CPU(unsigned int, asi_cpu_slot);
 
 enum asi_boot_mode { ASI_BOOT_AUTO, ASI_BOOT_ON, ASI_BOOT_OFF };
 static enum asi_boot_mode asi_boot_mode __initdata = ASI_BOOT_AUTO;
@@ -427,6 +430,28 @@ void asi_kernel_tables_edited(void)
 }
 
 /**
+ * asi_kernel_entry_changed() - the backend changed a restricted kernel entry
+ * @was_table: the old entry pointed to a table.
+ * @was_global: the old entry was a global leaf.
+ *
+ * Called by the backend after it changed or cleared a present entry of
+ * the kernel half that restricted spaces walk, before the flush of the
+ * range that whoever changed init_mm does (CPA's, a _noflush caller's,
+ * asi_alloc_sensitive_pages()'s).  That flush drops a global translation
+ * in every PCID (INVLPG drops global entries whatever the PCID; a full
+ * flush drops everything), so a global leaf needs nothing more.  A
+ * non-global leaf may be cached in a restricted PCID, and a table in its
+ * paging-structure caches, where that flush does not reach: as for
+ * asi_kernel_tables_edited(), every restricted PCID is flushed on its
+ * next entry.
+ */
+void asi_kernel_entry_changed(bool was_table, bool was_global)
+{
+	if (was_table || !was_global)
+		asi_kernel_tables_edited();
+}
+
+/**
  * asi_flush_kernel_tables() - flush every restricted PCID after a table edit
  *
  * On entry: if the restricted kernel tables changed since this CPU last
@@ -472,13 +497,16 @@ EXPORT_SYMBOL_IF_KUNIT(asi_flush_on_entry);
 
 /**
  * asi_flush_pcid_addr() - INVPCID individual-address in a domain's PCID
- * @pcid: the domain's PCID.
+ * @slot: the ASID slot.
+ * @class_id: the domain's class.
  * @addr: the user address.
  */
-VISIBLE_IF_KUNIT void asi_flush_pcid_addr(u16 pcid, unsigned long addr)
+VISIBLE_IF_KUNIT void asi_flush_pcid_addr(unsigned int slot,
+					  enum asi_class_id class_id,
+					  unsigned long addr)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_flush_pcid_addr, pcid, addr);
-	asi_arch_invpcid_addr(pcid, addr);
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_pcid_addr, slot, class_id, addr);
+	asi_arch_invpcid_addr(slot, class_id, addr);
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_flush_pcid_addr);
 
@@ -547,11 +575,11 @@ EXPORT_SYMBOL_IF_KUNIT(asi_asid_slot);
  */
 static unsigned long asi_restricted_cr3(struct asi *asi)
 {
-	unsigned long cr3 = __pa(asi->pgd);
+	bool flush;
 	int slot;
 
 	if (!asi_arch_has_pcid())
-		return cr3;
+		return asi_arch_cr3(asi->pgd, -1, asi->class_id, false);
 
 	slot = asi_asid_slot(asi->mm);
 	if (ASI_WARN_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS,
@@ -559,32 +587,26 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 			  slot))
 		return 0;
 
-	cr3 |= asi_pcid(slot, asi->class_id);
-	if (!asi_flush_on_entry(slot, asi->class_id))
-		cr3 |= ASI_CR3_NOFLUSH;
-	return cr3;
+	flush = asi_flush_on_entry(slot, asi->class_id);
+	__this_cpu_write(asi_cpu_slot, slot);
+	return asi_arch_cr3(asi->pgd, slot, asi->class_id, !flush);
 }
 
 /*
  * The CR3 value that goes back to the normal address space of the mm this
- * CPU has loaded.  Its PCID is the kernel's (arch/x86/mm/tlb.c), which
- * keeps it up to date itself: every flush the kernel does on this CPU
- * while restricted leaves ASI first.  So the entries are kept.
+ * CPU has loaded, in the slot recorded on entry.  Its PCID is the
+ * kernel's (arch/x86/mm/tlb.c), which keeps it up to date itself: every
+ * flush the kernel does on this CPU while restricted leaves ASI first.  So
+ * the entries are kept.
  */
 static unsigned long asi_unrestricted_cr3(void)
 {
 	struct mm_struct *mm = asi_arch_loaded_mm();
-	unsigned long cr3 = __pa(mm->pgd);
-	int slot;
 
 	if (!asi_arch_has_pcid())
-		return cr3;
-	slot = asi_asid_slot(mm);
-	if (ASI_WARN_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS,
-			  "%s(): the backend gave ASID slot %d\n", __func__,
-			  slot))
-		return cr3;
-	return cr3 | asi_normal_pcid(slot) | ASI_CR3_NOFLUSH;
+		return asi_arch_cr3(mm->pgd, -1, ASI_NORMAL_SPACE, false);
+	return asi_arch_cr3(mm->pgd, __this_cpu_read(asi_cpu_slot),
+			    ASI_NORMAL_SPACE, true);
 }
 
 static void asi_leave(struct asi *asi, enum asi_exit_reason reason)
@@ -783,7 +805,7 @@ void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr)
 		if (!asi)
 			continue;
 		if (invpcid) {
-			asi_flush_pcid_addr(asi_pcid(slot, i), addr);
+			asi_flush_pcid_addr(slot, i, addr);
 			__this_cpu_inc(asi_stats[i].flushes);
 		} else if (this_cpu_read(asi_cpu_curr) == asi) {
 			asi_flush_loaded_addr(addr);
@@ -948,6 +970,88 @@ int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(asi_class_stats);
+
+#ifdef CONFIG_DEBUG_ASI
+/**
+ * asi_kernel_map_widens() - does a restricted leaf grant more than init_mm?
+ * @normal: what init_mm maps at the address.
+ * @restricted: what a restricted table maps there.
+ *
+ * The rule of ASI: a restricted space maps a kernel address not at all,
+ * or to the same frame with the same or fewer permissions (write, fetch,
+ * user access, global), the same memory type and the same encryption.
+ *
+ * Return: true if @restricted breaks it.
+ */
+bool asi_kernel_map_widens(const struct asi_kernel_map *normal,
+			   const struct asi_kernel_map *restricted)
+{
+	if (!restricted->present)
+		return false;
+	return !normal->present || restricted->pfn != normal->pfn ||
+	       restricted->attrs != normal->attrs ||
+	       (restricted->write && !normal->write) ||
+	       (restricted->exec && !normal->exec) ||
+	       (restricted->user && !normal->user) ||
+	       (restricted->global && !normal->global);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_kernel_map_widens);
+
+/**
+ * asi_report_widening() - report a place where a restricted table maps more
+ * @addr: the first address of the leaf.
+ * @level: the leaf's level (0: 4K page).
+ * @normal: what init_mm maps there.
+ * @restricted: what the restricted table maps there.
+ */
+void asi_report_widening(unsigned long addr, unsigned int level,
+			 const struct asi_kernel_map *normal,
+			 const struct asi_kernel_map *restricted)
+{
+	pr_err("%s(): restricted table maps more than the kernel at %#lx (level %u): kernel %#llx, restricted %#llx\n",
+	       __func__, addr, level, normal->raw, restricted->raw);
+}
+
+/**
+ * asi_check_tables() - find where a restricted table maps more than init_mm
+ * @pgd: a restricted page table, or NULL for the template every restricted
+ *	table copies its kernel half from.
+ *
+ * Walks the kernel half of @pgd against init_mm's, in the manner of
+ * debug_checkwx(), and reports each leaf that breaks the rule of
+ * asi_kernel_map_widens() with its address and both entries, then warns
+ * once with the count.  Slow: for debugging and tests.
+ *
+ * Context: process context; init_mm's tables must not be freed meanwhile.
+ * Return: the number of places reported.
+ */
+unsigned long asi_check_tables(pgd_t *pgd)
+{
+	unsigned long n;
+
+	if (!asi_enabled())
+		return 0;
+	n = asi_arch_check_tables(pgd);
+	WARN(n, "%s(): a restricted table maps more than init_mm at %lu places\n",
+	     __func__, n);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_check_tables);
+
+/* Once at boot, after everything built in has changed page attributes. */
+static int __init asi_check_tables_at_boot(void)
+{
+	unsigned long n;
+
+	if (!asi_enabled())
+		return 0;
+	n = asi_check_tables(NULL);
+	if (!n)
+		pr_info("restricted kernel half checked: maps nothing init_mm does not\n");
+	return 0;
+}
+late_initcall_sync(asi_check_tables_at_boot);
+#endif /* CONFIG_DEBUG_ASI */
 
 #ifdef CONFIG_DEBUG_FS
 static const char *const asi_class_names[ASI_MAX_NUM_CLASSES] = {

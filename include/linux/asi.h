@@ -63,41 +63,8 @@ struct asi_class_stats {
 	unsigned long flushes_deferred;
 };
 
-/*
- * The ASI fields of CR3, shared by every backend so that UML computes
- * exactly what x86 loads.  The PCID is the kernel PCID of the mm's ASID
- * slot (slot + 1, as arch/x86/mm/tlb.c does) with the domain's class in
- * bits 8-10; bit 11 stays free for the KPTI user PCID.
- */
-#define ASI_CR3_PCID_MASK		0xfffUL
-#define ASI_CR3_NOFLUSH			BIT_ULL(63)
-#define ASI_PCID_CLASS_SHIFT		8
-#define ASI_PCID_CLASS_BITS		3
-
-/**
- * asi_pcid() - the PCID of a domain of class @class_id in ASID slot @slot
- * @slot: the mm's ASID slot on this CPU.
- * @class_id: the domain's class.
- *
- * Return: the 12-bit PCID.
- */
-static inline u16 asi_pcid(unsigned int slot, enum asi_class_id class_id)
-{
-	return (slot + 1) | ((class_id + 1) << ASI_PCID_CLASS_SHIFT);
-}
-
-/**
- * asi_normal_pcid() - the PCID of the normal (unrestricted) address space
- * @slot: the mm's ASID slot on this CPU.
- *
- * The kernel PCID of arch/x86/mm/tlb.c; PCID 0 stays for PCID-unaware code.
- *
- * Return: the 12-bit PCID.
- */
-static inline u16 asi_normal_pcid(unsigned int slot)
-{
-	return slot + 1;
-}
+/* The class argument of asi_arch_cr3() that means the normal space. */
+#define ASI_NORMAL_SPACE	(-1)
 
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 
@@ -156,6 +123,7 @@ void asi_destroy_mm_state(struct mm_struct *mm);
 void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr);
 void asi_invalidate_slot(unsigned int slot);
 void asi_kernel_tables_edited(void);
+void asi_kernel_entry_changed(bool was_table, bool was_global);
 bool asi_handle_fault(unsigned long addr);
 int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order);
@@ -192,7 +160,14 @@ void asi_arch_free_pgd(struct asi *asi);
  * again.  May sleep; the core flushes the TLBs afterwards.
  */
 int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive);
-/* Load @cr3 (physical page table address, PCID and no-flush bit). */
+/*
+ * The CR3 value that loads @pgd: with PCIDs (@slot >= 0) tagged with the
+ * PCID of ASID slot @slot for class @class_id (ASI_NORMAL_SPACE: the
+ * kernel's own PCID of the slot), with the no-flush bit if @noflush.  The
+ * encoding is the architecture's; the decisions are the core's.
+ */
+unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush);
+/* Load a value from asi_arch_cr3(). */
 void asi_arch_write_cr3(unsigned long cr3);
 /* The mm whose normal address space this CPU has loaded. */
 struct mm_struct *asi_arch_loaded_mm(void);
@@ -201,10 +176,46 @@ int asi_arch_asid_slot(struct mm_struct *mm);
 /* CR4.PCIDE and INVPCID support on this CPU. */
 bool asi_arch_has_pcid(void);
 bool asi_arch_has_invpcid(void);
-/* INVPCID individual-address: drop @addr's translation tagged @pcid. */
-void asi_arch_invpcid_addr(u16 pcid, unsigned long addr);
+/* INVPCID individual-address in the PCID of (@slot, @class_id). */
+void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr);
 /* INVLPG: drop @addr's translation in the loaded PCID. */
 void asi_arch_invlpg(unsigned long addr);
+
+#ifdef CONFIG_DEBUG_ASI
+/**
+ * struct asi_kernel_map - what one kernel page-table leaf grants
+ * @present: it maps anything.
+ * @pfn: the first frame.
+ * @write: writes allowed.
+ * @exec: instruction fetches allowed.
+ * @user: user-mode accesses allowed.
+ * @global: the translation is global (survives CR3 writes).
+ * @attrs: memory type and encryption, in the backend's encoding, which
+ *	must be equal for the two sides to map the same memory the same way.
+ * @raw: the entry as the backend holds it, for the report.
+ */
+struct asi_kernel_map {
+	bool present;
+	unsigned long pfn;
+	bool write, exec, user, global;
+	u64 attrs;
+	u64 raw;
+};
+
+bool asi_kernel_map_widens(const struct asi_kernel_map *normal,
+			   const struct asi_kernel_map *restricted);
+void asi_report_widening(unsigned long addr, unsigned int level,
+			 const struct asi_kernel_map *normal,
+			 const struct asi_kernel_map *restricted);
+unsigned long asi_check_tables(pgd_t *pgd);
+/*
+ * Walk the kernel half of restricted table @pgd (NULL: the template every
+ * restricted table copies) and init_mm's, calling asi_kernel_map_widens()
+ * on each pair of leaves and asi_report_widening() where it is true.
+ * Returns the number of reports.
+ */
+unsigned long asi_arch_check_tables(pgd_t *pgd);
+#endif
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /*
@@ -215,7 +226,8 @@ struct asi *asi_domain_alloc(void);
 struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);
 int asi_asid_slot(struct mm_struct *mm);
 bool asi_flush_on_entry(unsigned int slot, enum asi_class_id class_id);
-void asi_flush_pcid_addr(u16 pcid, unsigned long addr);
+void asi_flush_pcid_addr(unsigned int slot, enum asi_class_id class_id,
+			 unsigned long addr);
 void asi_flush_loaded_addr(unsigned long addr);
 void asi_flush_deferred(unsigned int slot, enum asi_class_id class_id);
 void asi_flush_kernel_range(unsigned long start, unsigned long end);
@@ -258,6 +270,7 @@ static inline void asi_tlb_flush_one_user(struct mm_struct *mm,
 
 static inline void asi_invalidate_slot(unsigned int slot) { }
 static inline void asi_kernel_tables_edited(void) { }
+static inline void asi_kernel_entry_changed(bool was_table, bool was_global) { }
 static inline bool asi_handle_fault(unsigned long addr) { return false; }
 
 static inline int asi_class_stats(enum asi_class_id class_id,

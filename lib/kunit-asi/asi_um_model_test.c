@@ -46,7 +46,7 @@ static struct asi_um_tlb_state tlb_state(void)
 
 static u16 loaded_pcid(void)
 {
-	return tlb_state().cr3 & ASI_CR3_PCID_MASK;
+	return tlb_state().cr3 & ASI_UM_CR3_PCID_MASK;
 }
 
 /* Access through the model, with preemption off around it. */
@@ -74,7 +74,7 @@ static void load_cr3(pgd_t *pgd, u16 pcid, bool noflush)
 	unsigned long flags;
 
 	local_irq_save(flags);
-	asi_arch_write_cr3(__pa(pgd) | pcid | (noflush ? ASI_CR3_NOFLUSH : 0));
+	asi_arch_write_cr3(__pa(pgd) | pcid | (noflush ? ASI_UM_CR3_NOFLUSH : 0));
 	local_irq_restore(flags);
 }
 
@@ -636,7 +636,7 @@ struct probe {
 
 static u16 domain_pcid(struct asi *asi)
 {
-	return asi_pcid(tlb_state().slot, asi->class_id);
+	return asi_um_pcid(tlb_state().slot, asi->class_id);
 }
 
 /* Enter @asi, access USER_ADDR, leave; the access's result. */
@@ -731,7 +731,7 @@ static void scenario_domains_and_mms(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, access_in_domain(test_a, &pfn), 0);
 	KUNIT_EXPECT_EQ(test, pfn, pfn_a);
 	KUNIT_EXPECT_EQ(test, tlb_state().hits - hits, 1);
-	KUNIT_EXPECT_TRUE(test, tlb_state().cr3 & ASI_CR3_NOFLUSH);
+	KUNIT_EXPECT_TRUE(test, tlb_state().cr3 & ASI_UM_CR3_NOFLUSH);
 	asi_kunit_mm_release(a);
 	asi_kunit_mm_put(b);
 }
@@ -911,7 +911,7 @@ static void slot_reused(struct kunit *test, struct probe *p)
 	ret = asi_um_tlb_access(USER_ADDR, true, &pfn);
 	asi_exit();
 	preempt_enable();
-	CHECK_EQ(test, p, entry_cr3 & ASI_CR3_NOFLUSH, 0);
+	CHECK_EQ(test, p, entry_cr3 & ASI_UM_CR3_NOFLUSH, 0);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	new_pfn = user_pfn(test);
 	CHECK_EQ(test, p, pfn, new_pfn);
@@ -939,7 +939,7 @@ static void scenario_pcid_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, access_in_domain(asi, &pfn), -EFAULT);
 	KUNIT_EXPECT_EQ(test, tlb_state().invpcid_addr, before.invpcid_addr);
 	KUNIT_EXPECT_EQ(test, tlb_state().cr3_noflush, before.cr3_noflush);
-	KUNIT_EXPECT_EQ(test, tlb_state().cr3 & ASI_CR3_PCID_MASK, 0);
+	KUNIT_EXPECT_EQ(test, tlb_state().cr3 & ASI_UM_CR3_PCID_MASK, 0);
 	asi_kunit_mm_release(mm);
 }
 
@@ -1125,7 +1125,8 @@ static void skip_slot(unsigned int slot)
 {
 }
 
-static void skip_pcid_addr(u16 pcid, unsigned long addr)
+static void skip_pcid_addr(unsigned int slot, enum asi_class_id class_id,
+			   unsigned long addr)
 {
 }
 

@@ -219,43 +219,34 @@ static void x86_interrupts_while_restricted(struct kunit *test)
 }
 
 /*
- * Splitting a large leaf of the template keeps every attribute, the memory
- * type included: the PAT bit is bit 12 in a 1G or 2M leaf and bit 7 (where
- * a leaf has PSE) in a 4K page.  The entries are built here and never used
- * to map anything.
+ * The piece of a large leaf that the template derives keeps every
+ * attribute, the memory type included: the PAT bit is bit 12 in a 1G or
+ * 2M leaf and bit 7 (where a leaf has PSE) in a 4K page.  The entries are
+ * built here and never used to map anything.
  */
-static void x86_split_keeps_attributes(struct kunit *test)
+static void x86_sub_leaf_keeps_attributes(struct kunit *test)
 {
 	const pteval_t attrs = _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED |
-			       _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_PWT;
-	const unsigned long pfn = 1UL << (PUD_SHIFT - PAGE_SHIFT);
-	pud_t pud = __pud((pfn << PAGE_SHIFT) | attrs | _PAGE_PSE |
-			  _PAGE_PAT_LARGE);
-	static const int idx[] = { 0, 1, PTRS_PER_PMD - 1 };
-	pmd_t *pmd;
-	pte_t *pte;
-	int i;
+			       _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_PWT |
+			       (__supported_pte_mask & _PAGE_NX) | _PAGE_ENC;
+	const u64 pfn = 1ULL << (PUD_SHIFT - PAGE_SHIFT);
+	const u64 pud = (pfn << PAGE_SHIFT) | attrs | _PAGE_PSE |
+			_PAGE_PAT_LARGE;
+	u64 pmd;
 
-	KUNIT_ASSERT_EQ(test, asi_split_pud(&pud), 0);
-	KUNIT_ASSERT_FALSE(test, pud_leaf(pud));
-	pmd = pud_pgtable(pud);
-	for (i = 0; i < ARRAY_SIZE(idx); i++) {
-		KUNIT_EXPECT_TRUE(test, pmd_leaf(pmd[idx[i]]));
-		KUNIT_EXPECT_EQ(test, pmd_pfn(pmd[idx[i]]),
-				pfn + idx[i] * PTRS_PER_PTE);
-		KUNIT_EXPECT_EQ(test, pmd_flags(pmd[idx[i]]),
-				attrs | _PAGE_PSE | _PAGE_PAT_LARGE);
-	}
-	KUNIT_ASSERT_EQ(test, asi_split_pmd(&pmd[1]), 0);
-	KUNIT_ASSERT_FALSE(test, pmd_leaf(pmd[1]));
-	pte = (pte_t *)pmd_page_vaddr(pmd[1]);
-	for (i = 0; i < ARRAY_SIZE(idx); i++) {
-		KUNIT_EXPECT_EQ(test, pte_pfn(pte[idx[i]]),
-				pfn + PTRS_PER_PTE + idx[i]);
-		KUNIT_EXPECT_EQ(test, pte_flags(pte[idx[i]]), attrs | _PAGE_PAT);
-	}
-	free_page((unsigned long)pte);
-	free_page((unsigned long)pmd);
+	/* 1G to 2M: the offset is rounded down to the piece. */
+	pmd = asi_sub_leaf(pud, 2, 1, 3 * PMD_SIZE + 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pmd, ((pfn + 3 * PTRS_PER_PTE) << PAGE_SHIFT) |
+			attrs | _PAGE_PSE | _PAGE_PAT_LARGE);
+	/* 2M to 4K and 1G to 4K: PSE gone, PAT moved to bit 7. */
+	KUNIT_EXPECT_EQ(test, asi_sub_leaf(pmd, 1, 0, 7 * PAGE_SIZE),
+			((pfn + 3 * PTRS_PER_PTE + 7) << PAGE_SHIFT) | attrs |
+			_PAGE_PAT);
+	KUNIT_EXPECT_EQ(test, asi_sub_leaf(pud, 2, 0, PMD_SIZE + PAGE_SIZE),
+			((pfn + PTRS_PER_PTE + 1) << PAGE_SHIFT) | attrs |
+			_PAGE_PAT);
+	KUNIT_EXPECT_EQ(test, asi_sub_leaf(pud & ~_PAGE_PAT_LARGE, 2, 0, 0),
+			(pfn << PAGE_SHIFT) | attrs);
 }
 
 static struct kunit_case asi_x86_cases[] = {
@@ -265,7 +256,7 @@ static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_sensitive_read_faults_out),
 	KUNIT_CASE(x86_sensitive_in_every_domain),
 	KUNIT_CASE(x86_interrupts_while_restricted),
-	KUNIT_CASE(x86_split_keeps_attributes),
+	KUNIT_CASE(x86_sub_leaf_keeps_attributes),
 	{}
 };
 
@@ -691,7 +682,7 @@ static unsigned long domain_cr3(struct asi *asi, unsigned int slot)
 	unsigned long cr3 = __sme_pa(asi->pgd);
 
 	if (boot_cpu_has(X86_FEATURE_PCID))
-		cr3 |= asi_pcid(slot, asi->class_id);
+		cr3 |= asi_x86_pcid(slot, asi->class_id);
 	return cr3;
 }
 
@@ -847,9 +838,9 @@ static void x86_pcid_enter_exit(struct kunit *test)
 	preempt_enable();
 	KUNIT_EXPECT_EQ(test, inside, domain_cr3(asi, slot));
 	KUNIT_EXPECT_EQ(test, inside & CR3_PCID_MASK,
-			(unsigned long)asi_pcid(slot, ASI_CLASS_TEST));
+			(unsigned long)asi_x86_pcid(slot, ASI_CLASS_TEST));
 	KUNIT_EXPECT_EQ(test, outside & CR3_PCID_MASK,
-			(unsigned long)asi_normal_pcid(slot));
+			(unsigned long)asi_x86_pcid(slot, ASI_NORMAL_SPACE));
 	KUNIT_EXPECT_EQ(test, outside & CR3_ADDR_MASK, __sme_pa(mm->pgd));
 	asi_kunit_mm_release(mm);
 }

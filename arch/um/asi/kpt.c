@@ -486,3 +486,72 @@ int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
 		asi_kernel_tables_edited();
 	return err;
 }
+
+#ifdef CONFIG_DEBUG_ASI
+/* What the core compares of a modelled translation. */
+static void asi_um_describe(bool present, unsigned long pfn, bool global,
+			    struct asi_kernel_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->present = present;
+	if (!present)
+		return;
+	m->pfn = pfn;
+	m->write = true;
+	m->global = global;
+	m->raw = (u64)pfn << PAGE_SHIFT | global << 8 | 1;
+}
+
+/*
+ * Check the template table @t, mapping from @base, against the normal
+ * hierarchy: a table it shares with the normal side is not walked, a leaf
+ * is compared page by page with what the normal side maps.
+ */
+static unsigned long asi_um_check(struct asi_um_ptable *t, unsigned long base)
+{
+	unsigned long size = 1UL << asi_um_level_shift(t->level);
+	struct asi_kernel_map rm, nm;
+	struct asi_um_kwalk w;
+	struct asi_um_kpte *e, *normal;
+	unsigned long n = 0, addr, va;
+	unsigned int i;
+
+	for (i = 0; i < ASI_UM_PT_ENTRIES; i++) {
+		e = &t->e[i];
+		addr = base + i * size;
+		if (e->kind == ASI_UM_TABLE) {
+			normal = asi_um_normal_entry(addr, t->level);
+			if (normal && normal->kind == ASI_UM_TABLE &&
+			    normal->table == e->table)
+				continue;
+			n += asi_um_check(e->table, addr);
+		} else if (e->kind == ASI_UM_LEAF) {
+			for (va = addr; va < addr + size; va += PAGE_SIZE) {
+				asi_um_kpt_walk(asi_um_normal_root, va, &w);
+				asi_um_describe(w.present, w.pfn, w.global, &nm);
+				asi_um_describe(true, e->pfn + ((va - addr) >> PAGE_SHIFT),
+						e->global, &rm);
+				if (!asi_kernel_map_widens(&nm, &rm))
+					continue;
+				asi_report_widening(va, t->level - 1, &nm, &rm);
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * The model's restricted spaces all use the template's kernel half: @pgd
+ * is not looked at.
+ */
+unsigned long asi_arch_check_tables(pgd_t *pgd)
+{
+	unsigned long n;
+
+	mutex_lock(&asi_um_kpt_lock);
+	n = asi_um_check(asi_um_template_root, 0);
+	mutex_unlock(&asi_um_kpt_lock);
+	return n;
+}
+#endif

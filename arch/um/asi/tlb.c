@@ -198,7 +198,7 @@ static __printf(2, 3) void asi_um_tlb_report(struct asi_um_tlb *tlb,
 
 static u16 asi_um_tlb_pcid(struct asi_um_tlb *tlb)
 {
-	return tlb->pcide ? tlb->cr3 & ASI_CR3_PCID_MASK : 0;
+	return tlb->pcide ? tlb->cr3 & ASI_UM_CR3_PCID_MASK : 0;
 }
 
 /* init_mm has none assigned: it is 1, as on x86, and other mms' start at 2. */
@@ -313,13 +313,13 @@ static void asi_um_tlb_run_cr3_hook(struct asi_um_tlb *tlb, bool after)
 
 static void asi_um_tlb_write_cr3(struct asi_um_tlb *tlb, unsigned long cr3)
 {
-	pgd_t *pgd = __va(cr3 & ~(ASI_CR3_NOFLUSH | ASI_CR3_PCID_MASK));
+	pgd_t *pgd = __va(cr3 & ~(ASI_UM_CR3_NOFLUSH | ASI_UM_CR3_PCID_MASK));
 	struct mm_struct *mm = tlb->loaded_mm;
 	int i;
 
 	tlb->cr3 = cr3;
 	tlb->cr3_writes++;
-	if (cr3 & ASI_CR3_NOFLUSH)
+	if (cr3 & ASI_UM_CR3_NOFLUSH)
 		tlb->cr3_noflush++;
 	asi_um_tlb_record(tlb, ASI_UM_TLB_CR3, cr3, 0);
 
@@ -340,16 +340,16 @@ static void asi_um_tlb_write_cr3(struct asi_um_tlb *tlb, unsigned long cr3)
 		 * Bit 63 is reserved then (#GP); bits 11:0 are PWT, PCD or
 		 * ignored, so a PCID there is one the core must not have used.
 		 */
-		if (cr3 & (ASI_CR3_NOFLUSH | ASI_CR3_PCID_MASK))
+		if (cr3 & (ASI_UM_CR3_NOFLUSH | ASI_UM_CR3_PCID_MASK))
 			asi_um_tlb_report(tlb,
 					  "CR3 %#lx has a no-flush bit (#GP) or a PCID while CR4.PCIDE is off",
 					  cr3);
 		asi_um_tlb_drop(tlb, -1, true, 0, false, false);
 		asi_um_psc_drop(tlb, -1);
-	} else if (!(cr3 & ASI_CR3_NOFLUSH)) {
-		asi_um_tlb_drop(tlb, cr3 & ASI_CR3_PCID_MASK, true, 0, false,
+	} else if (!(cr3 & ASI_UM_CR3_NOFLUSH)) {
+		asi_um_tlb_drop(tlb, cr3 & ASI_UM_CR3_PCID_MASK, true, 0, false,
 				false);
-		asi_um_psc_drop(tlb, cr3 & ASI_CR3_PCID_MASK);
+		asi_um_psc_drop(tlb, cr3 & ASI_UM_CR3_PCID_MASK);
 	}
 }
 
@@ -831,11 +831,21 @@ bool asi_arch_has_invpcid(void)
 }
 
 /* The core invalidates user addresses only. */
-void asi_arch_invpcid_addr(u16 pcid, unsigned long addr)
+void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr)
 {
 	lockdep_assert_irqs_disabled();
 	asi_um_tlb_do_invpcid(this_cpu_ptr(&asi_um_tlb), ASI_UM_INVPCID_ADDR,
-			      pcid, addr, true);
+			      asi_um_pcid(slot, class_id), addr, true);
+}
+
+unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush)
+{
+	unsigned long cr3 = __pa(pgd);
+
+	if (slot < 0)
+		return cr3;
+	cr3 |= asi_um_pcid(slot, class_id);
+	return noflush ? cr3 | ASI_UM_CR3_NOFLUSH : cr3;
 }
 
 void asi_arch_invlpg(unsigned long addr)
@@ -883,11 +893,11 @@ static void asi_um_load_mm(struct asi_um_tlb *tlb, struct mm_struct *mm,
 	tlb->slots[slot].ctx_id = asi_um_ctx_id(mm);
 	tlb->slots[slot].need_flush = false;
 	if (tlb->pcide)
-		cr3 |= asi_normal_pcid(slot);
+		cr3 |= asi_um_pcid(slot, ASI_NORMAL_SPACE);
 	if (need_flush)
 		asi_invalidate_slot(slot);
 	else
-		cr3 |= ASI_CR3_NOFLUSH;
+		cr3 |= ASI_UM_CR3_NOFLUSH;
 	asi_um_tlb_write_cr3(tlb, cr3);
 }
 
@@ -959,7 +969,7 @@ void asi_um_flush_tlb_user(struct mm_struct *mm, unsigned long start,
 		}
 	} else {
 		/* flush_tlb_local(): reload CR3, flushing its PCID. */
-		asi_um_tlb_write_cr3(tlb, tlb->cr3 & ~ASI_CR3_NOFLUSH);
+		asi_um_tlb_write_cr3(tlb, tlb->cr3 & ~ASI_UM_CR3_NOFLUSH);
 		asi_invalidate_slot(tlb->loaded_slot);
 	}
 out:

@@ -8,6 +8,7 @@
  * without a VM.  See arch/um/asi/tlb.c.
  */
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <asm/page.h>
 
@@ -15,6 +16,27 @@
 #define ASI_ARCH_NR_ASID_SLOTS	6
 /* Translations the modelled TLB holds per CPU. */
 #define ASI_UM_TLB_ENTRIES	64
+
+/*
+ * The modelled CPU's CR3, as x86's: the PCID in bits 11:0 (with
+ * CR4.PCIDE), the no-flush bit 63.  Its PCIDs are the x86 backend's: the
+ * kernel PCID of the slot (slot + 1), the class + 1 in bits 8-10.
+ */
+#define ASI_UM_CR3_PCID_MASK	0xfffUL
+#define ASI_UM_CR3_NOFLUSH	BIT_ULL(63)
+#define ASI_UM_PCID_CLASS_SHIFT	8
+
+/**
+ * asi_um_pcid() - the modelled PCID of ASID slot @slot for a class
+ * @slot: the slot.
+ * @class_id: a domain's class, or ASI_NORMAL_SPACE.
+ *
+ * Return: the 12-bit PCID.
+ */
+static inline u16 asi_um_pcid(unsigned int slot, int class_id)
+{
+	return (slot + 1) | ((class_id + 1) << ASI_UM_PCID_CLASS_SHIFT);
+}
 
 struct mm_struct;
 

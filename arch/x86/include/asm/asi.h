@@ -4,8 +4,9 @@
 
 /*
  * The x86 backend of ASI: CR3/PCID switching and restricted page tables.
- * The decisions (which CR3 value, when to flush) are the shared core's,
- * in mm/asi.c.
+ * The decisions (when to flush, what is stale) are the shared core's, in
+ * mm/asi.c; the encoding of CR3 is x86's, next to kern_pcid() and
+ * build_cr3() in arch/x86/mm/tlb.c.
  */
 
 #include <linux/types.h>
@@ -14,10 +15,31 @@
 /* The dynamic ASID slots of arch/x86/mm/tlb.c (TLB_NR_DYN_ASIDS). */
 #define ASI_ARCH_NR_ASID_SLOTS	6
 
+/*
+ * The PCID of a restricted space: the kernel PCID of the mm's ASID slot
+ * (kern_pcid(), slot + 1) with the domain's class + 1 in bits 8-10.  Bit
+ * 11 stays free for the KPTI user PCID.
+ */
+#define ASI_PCID_CLASS_SHIFT	8
+#define ASI_PCID_CLASS_BITS	3
+
+#ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
+/*
+ * The PCID of ASID slot @slot for class @class_id (ASI_NORMAL_SPACE: the
+ * kernel's own), in arch/x86/mm/tlb.c.
+ */
+u16 asi_x86_pcid(unsigned int slot, int class_id);
+void asi_sync_kernel_range(unsigned long start, unsigned long end);
 #if IS_ENABLED(CONFIG_KUNIT)
-/* The template's large-page splits, for the suites to check. */
-int asi_split_pud(pud_t *pud);
-int asi_split_pmd(pmd_t *pmd);
+u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
+		 unsigned long offset);
+u64 asi_kernel_entry(unsigned long addr, unsigned int level);
+#endif
+#else
+static inline void asi_sync_kernel_range(unsigned long start,
+					 unsigned long end)
+{
+}
 #endif
 
 #endif /* _ASM_X86_ASI_H */

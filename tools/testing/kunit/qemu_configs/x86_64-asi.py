@@ -16,4 +16,4 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 			   kernel_path='arch/x86/boot/bzImage',
 			   kernel_command_line='console=ttyS0',
 			   extra_qemu_params=['-bios', 'qboot.rom', '-cpu', 'max',
-					      '-m', '1024', '-smp', '4'])
+					      '-m', '8192', '-smp', '4'])
