@@ -447,6 +447,8 @@ void asi_kernel_tables_edited(void)
  */
 void asi_kernel_entry_changed(bool was_table, bool was_global)
 {
+	KUNIT_STATIC_STUB_REDIRECT(asi_kernel_entry_changed, was_table,
+				   was_global);
 	if (was_table || !was_global)
 		asi_kernel_tables_edited();
 }

@@ -482,7 +482,8 @@ int asi_kunit_case_init(struct kunit *test)
 }
 
 /**
- * asi_kunit_case_exit() - case exit: fail on any unclaimed report
+ * asi_kunit_case_exit() - case exit: fail on any unclaimed report, or on
+ * restricted kernel tables that map more than init_mm (CONFIG_DEBUG_ASI)
  * @test: the case.
  *
  * Runs in a kthread of its own after the case's, which has ended, also
@@ -491,6 +492,10 @@ int asi_kunit_case_init(struct kunit *test)
  */
 void asi_kunit_case_exit(struct kunit *test)
 {
+#if defined(CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION) && defined(CONFIG_DEBUG_ASI)
+	/* The rule of ASI, after every case: nothing mapped more inside. */
+	KUNIT_EXPECT_EQ(test, asi_check_tables(NULL), 0);
+#endif
 	claim(test, &outside, 0, NULL, false, "outside-case");
 	asi_kunit_expect_warnings(test, 0, NULL);
 }

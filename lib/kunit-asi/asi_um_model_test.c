@@ -1082,6 +1082,80 @@ static void kernel_table_freed(struct kunit *test, struct probe *p)
 	asi_kunit_mm_release(mm);
 }
 
+/* Enter @asi, write kernel address @addr, leave; was it still inside? */
+static bool kernel_write_in_domain(struct asi *asi, unsigned long addr,
+				   int *ret)
+{
+	unsigned long pfn;
+	bool inside;
+
+	preempt_disable();
+	asi_enter(asi);
+	*ret = asi_um_tlb_access_rw(addr, false, true, &pfn);
+	inside = asi_is_restricted();
+	asi_exit();
+	preempt_enable();
+	return inside;
+}
+
+/*
+ * The kernel makes a page read-only (the model's CPA) that a domain wrote
+ * to before, so its PCID caches a writable translation.  The page is next
+ * to a sensitive page: the template owns its page table and holds its own
+ * copy of the leaf, which must follow (asi_um_kpt_sync()).  If the page
+ * was global the kernel's own flush drops the translation in every PCID;
+ * if not (@nonglobal: set_memory_nonglobal(), as the kernel may do for its
+ * own reasons) that flush, in the normal PCID, does not reach the
+ * domain's: the core must have it flushed on its next entry
+ * (asi_kernel_entry_changed()), or a write there goes through.
+ */
+static void kernel_page_made_read_only(struct kunit *test, struct probe *p,
+				       bool nonglobal)
+{
+	struct page *pages = alloc_pages(GFP_KERNEL, 1);
+	struct mm_struct *mm;
+	unsigned long addr;
+	struct asi *asi;
+	bool inside;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	addr = (unsigned long)page_address(pages + 1);
+	asi_kunit_alloc_sensitive(test, pages, 0);
+	if (nonglobal)
+		KUNIT_ASSERT_EQ(test, asi_um_kpt_change((void *)addr, 1, false, -1), 0);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	KUNIT_EXPECT_TRUE(test, kernel_write_in_domain(asi, addr, &ret));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+
+	KUNIT_ASSERT_EQ(test, asi_um_kpt_change((void *)addr, 1, -1, false), 0);
+	p->pcid = domain_pcid(asi);
+	p->addr = addr;
+	inside = kernel_write_in_domain(asi, addr, &ret);
+	/* Refused inside, so refused outside too. */
+	CHECK_EQ(test, p, ret, -EFAULT);
+	CHECK_EQ(test, p, inside, false);
+	KUNIT_EXPECT_EQ(test, asi_check_tables(asi->pgd), 0);
+
+	KUNIT_EXPECT_EQ(test, asi_um_kpt_change((void *)addr, 1, true, true), 0);
+	KUNIT_EXPECT_TRUE(test, kernel_write_in_domain(asi, addr, &ret));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	free_sensitive(pages);
+	__free_pages(pages, 1);
+	asi_kunit_mm_release(mm);
+}
+
+static void kernel_global_made_read_only(struct kunit *test, struct probe *p)
+{
+	kernel_page_made_read_only(test, p, false);
+}
+
+static void kernel_nonglobal_made_read_only(struct kunit *test,
+					    struct probe *p)
+{
+	kernel_page_made_read_only(test, p, true);
+}
+
 typedef void (*scenario_fn)(struct kunit *test, struct probe *p);
 
 /* The scenarios whose flushes the broken cases take away, run whole. */
@@ -1100,6 +1174,8 @@ static const struct scenario scenarios[] = {
 	{ "sensitive_after_global", sensitive_after_global },
 	{ "kernel_table_replaced", kernel_table_replaced },
 	{ "kernel_table_freed", kernel_table_freed },
+	{ "kernel_global_made_read_only", kernel_global_made_read_only },
+	{ "kernel_nonglobal_made_read_only", kernel_nonglobal_made_read_only },
 };
 
 KUNIT_ARRAY_PARAM_DESC(scenarios, scenarios, name);
@@ -1142,6 +1218,10 @@ static void skip_range(unsigned long start, unsigned long end)
 {
 }
 
+static void skip_entry_changed(bool was_table, bool was_global)
+{
+}
+
 static void skip_kernel_tables(void)
 {
 }
@@ -1154,6 +1234,7 @@ enum seam {
 	SEAM_FLUSH_DEFERRED,
 	SEAM_FLUSH_KERNEL_RANGE,
 	SEAM_FLUSH_KERNEL_TABLES,
+	SEAM_KERNEL_ENTRY_CHANGED,
 };
 
 /* One flush left out, the scenario that needs it, what the model says. */
@@ -1185,6 +1266,12 @@ static const struct breakage breakages[] = {
 	  SEAM_FLUSH_KERNEL_TABLES, kernel_table_replaced, "table replaced" },
 	{ "asi_flush_kernel_tables on a private table freed",
 	  SEAM_FLUSH_KERNEL_TABLES, kernel_table_freed, "table freed" },
+	{ "asi_kernel_entry_changed on a non-global leaf",
+	  SEAM_KERNEL_ENTRY_CHANGED, kernel_nonglobal_made_read_only,
+	  "now maps it read-only" },
+	{ "asi_flush_kernel_tables on a non-global leaf",
+	  SEAM_FLUSH_KERNEL_TABLES, kernel_nonglobal_made_read_only,
+	  "now maps it read-only" },
 };
 
 KUNIT_ARRAY_PARAM_DESC(breakages, breakages, name);
@@ -1222,6 +1309,10 @@ static void *stub_out(struct kunit *test, enum seam seam)
 		kunit_activate_static_stub(test, asi_flush_kernel_tables,
 					   skip_kernel_tables);
 		return asi_flush_kernel_tables;
+	case SEAM_KERNEL_ENTRY_CHANGED:
+		kunit_activate_static_stub(test, asi_kernel_entry_changed,
+					   skip_entry_changed);
+		return asi_kernel_entry_changed;
 	}
 	return NULL;
 }
@@ -1271,11 +1362,52 @@ static void broken_flush_is_reported(struct kunit *test)
 	reports_check(test, &rc, parts, ARRAY_SIZE(parts));
 }
 
+static void skip_sync(unsigned long start, unsigned long end)
+{
+}
+
+/*
+ * The model's CPA change that does not reach the template (its sync
+ * stubbed out) leaves a page read-only on the normal side writable inside
+ * ASI.  The model's TLB sees nothing stale (the template says writable):
+ * the checker must find it, and warn.
+ */
+static void broken_kernel_sync_is_caught(struct kunit *test)
+{
+	struct page *pages = alloc_pages(GFP_KERNEL, 1);
+	struct mm_struct *mm;
+	unsigned long addr;
+	struct asi *asi;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	addr = (unsigned long)page_address(pages + 1);
+	asi_kunit_alloc_sensitive(test, pages, 0);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+
+	kunit_activate_static_stub(test, asi_um_kpt_sync, skip_sync);
+	KUNIT_EXPECT_EQ(test, asi_um_kpt_change((void *)addr, 1, -1, false), 0);
+	kunit_deactivate_static_stub(test, asi_um_kpt_sync);
+	KUNIT_EXPECT_EQ(test, asi_check_tables(asi->pgd), 1);
+	asi_kunit_expect_warnings(test, 1, "asi_check_tables");
+	/* The widening is real: the write goes through inside. */
+	KUNIT_EXPECT_TRUE(test, kernel_write_in_domain(asi, addr, &ret));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+
+	/* The next change of the page reaches the template again. */
+	KUNIT_EXPECT_EQ(test, asi_um_kpt_change((void *)addr, 1, -1, true), 0);
+	KUNIT_EXPECT_EQ(test, asi_check_tables(NULL), 0);
+	free_sensitive(pages);
+	__free_pages(pages, 1);
+	asi_kunit_mm_release(mm);
+}
+
 static struct kunit_case asi_um_scenario_cases[] = {
 	KUNIT_CASE(scenario_domains_and_mms),
 	KUNIT_CASE(scenario_pcid_off),
 	KUNIT_CASE_PARAM(scenario_stays_clean, scenarios_gen_params),
 	KUNIT_CASE_PARAM(broken_flush_is_reported, breakages_gen_params),
+	KUNIT_CASE(broken_kernel_sync_is_caught),
 	{}
 };
 

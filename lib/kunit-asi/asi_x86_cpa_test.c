@@ -10,8 +10,8 @@
  * leaf (the template owns every table above the direct map's 1G entries).
  * Where the template only shares init_mm's tables it is coherent by
  * construction, so those are the places where a change could fail to
- * reach it.  After each case the checker (asi_check_tables()) walks the
- * template against init_mm.
+ * reach it.  After each case (here and in every suite) the checker,
+ * asi_check_tables(), walks the template against init_mm.
  */
 
 #include <kunit/static_stub.h>
@@ -482,13 +482,6 @@ static void x86_sensitive_across_1g(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
-/* The checker after every case of the suite. */
-static void asi_x86_cpa_case_exit(struct kunit *test)
-{
-	KUNIT_EXPECT_EQ(test, asi_check_tables(NULL), 0);
-	asi_kunit_case_exit(test);
-}
-
 static struct kunit_case asi_x86_cpa_cases[] = {
 	KUNIT_CASE_PARAM(x86_cpa_reaches_restricted, cpa_gen_params),
 	KUNIT_CASE(broken_cpa_sync_is_caught),
@@ -502,7 +495,7 @@ static struct kunit_suite asi_x86_cpa_suite = {
 	.suite_init = asi_kunit_backend_suite_init,
 	.suite_exit = asi_kunit_backend_suite_exit,
 	.init = asi_kunit_backend_case_init,
-	.exit = asi_x86_cpa_case_exit,
+	.exit = asi_kunit_case_exit,
 	.test_cases = asi_x86_cpa_cases,
 };
 

@@ -16,21 +16,29 @@
  *   on x86, where each restricted PGD copies the template's PGD entries
  *   and so they must never change; below, it shares the normal tables.
  *
- * asi_arch_set_sensitive() does what arch/x86/mm/asi.c does: the normal
- * side drops _PAGE_GLOBAL on the page (CPA, set_memory_nonglobal(),
- * splitting large leaves and then flushing every TLB as CPA's
- * __split_large_page() does), and the template copies each shared table
- * on the way down to make it private, splits a 1G leaf into 2M leaves and
- * a 2M leaf into 4K, and clears the PTE.
+ * The template is derived from the normal hierarchy, as x86's is from
+ * init_mm (arch/x86/mm/asi.c): below its private PDPTs it shares the
+ * normal tables, except on the way down to a sensitive page, where it owns
+ * a table.  Every entry of an owned table is a pointer to another owned
+ * table, nothing for a sensitive page, or derived from the normal side:
+ * its entry at that level (a table below is then shared), or the piece of
+ * a larger leaf, with its frame and its global and write bits.  Whenever
+ * the normal side changes (asi_um_kpt_change(), the model's CPA) the owned
+ * entries are derived again (asi_um_kpt_sync()), and each changed entry is
+ * reported to the core (asi_kernel_entry_changed()), which decides what
+ * the restricted PCIDs must flush.
  *
  * Ownership is explicit: a table the template owns has ->template_owned
- * set, and counts in ->sensitive the pages carved out below it.  When the
- * last one is mapped again the template shares the normal table (or leaf)
- * at that place again and frees its copy: the template stays small, and
- * it is what lets a later carve-out replace a shared table while the normal
- * side needs no split (and so no CPA flush): the case the core's kernel
- * table invalidation is for.  The normal hierarchy's splits are kept, as
- * x86's CPA keeps them; the boot-private PDPTs and the roots are never
+ * set, counts in ->sensitive the pages carved out below it, and a page
+ * table marks them in ->carved.  When the last one is mapped again the
+ * template shares the normal side at that place again and frees its table:
+ * the template stays small, and it is what lets a later carve-out replace
+ * a shared table while the normal side needs no split (and so no CPA
+ * flush): the case the core's kernel table invalidation is for.  (x86
+ * never frees its tables; the model does so that a freed table cached in
+ * a paging-structure cache is exercised too.)  The normal hierarchy's
+ * splits are kept, as x86's CPA keeps them, except that the model's CPA
+ * always splits down to 4K; the boot-private PDPTs and the roots are never
  * freed (the model lives as long as the kernel).
  *
  * Every table has a never-reused id, which the modelled paging-structure
@@ -45,11 +53,14 @@
 
 #define pr_fmt(fmt) "asi: TLB model: " fmt
 
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
 #include <linux/asi.h>
 #include <linux/init.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <asm/tlbflush.h>
 #include <linux/xarray.h>
 
 #include "model.h"
@@ -59,6 +70,7 @@ enum asi_um_kpte_kind { ASI_UM_NONE, ASI_UM_TABLE, ASI_UM_LEAF };
 struct asi_um_kpte {
 	u8 kind;
 	bool global;
+	bool write;
 	union {
 		struct asi_um_ptable *table;
 		unsigned long pfn;
@@ -72,6 +84,7 @@ struct asi_um_kpte {
  * @template_owned: private to the restricted template.
  * @permanent: a template table that is never given back (root, PDPTs).
  * @sensitive: for a template-owned table, the pages carved out below it.
+ * @carved: for a template-owned page table, which of its pages they are.
  * @e: the entries.
  */
 struct asi_um_ptable {
@@ -80,6 +93,7 @@ struct asi_um_ptable {
 	bool template_owned;
 	bool permanent;
 	unsigned int sensitive;
+	DECLARE_BITMAP(carved, ASI_UM_PT_ENTRIES);
 	struct asi_um_kpte e[ASI_UM_PT_ENTRIES];
 };
 
@@ -140,7 +154,8 @@ static struct asi_um_ptable *asi_um_split(struct asi_um_kpte *e,
 		return NULL;
 	for (i = 0; i < ASI_UM_PT_ENTRIES; i++)
 		t->e[i] = (struct asi_um_kpte) { .kind = ASI_UM_LEAF,
-			.global = e->global, .pfn = e->pfn + i * step };
+			.global = e->global, .write = e->write,
+			.pfn = e->pfn + i * step };
 	return t;
 }
 
@@ -160,7 +175,8 @@ static int __init asi_um_map_range(struct asi_um_ptable *t,
 		    (level <= ASI_UM_PDPTE && next - addr == size &&
 		     IS_ALIGNED(addr, size) && IS_ALIGNED(__pa(addr), size))) {
 			*e = (struct asi_um_kpte) { .kind = ASI_UM_LEAF,
-				.global = true, .pfn = __pa(addr) >> PAGE_SHIFT };
+				.global = true, .write = true,
+				.pfn = __pa(addr) >> PAGE_SHIFT };
 			continue;
 		}
 		if (e->kind != ASI_UM_TABLE) {
@@ -247,6 +263,7 @@ void asi_um_kpt_walk(struct asi_um_ptable *table, unsigned long addr,
 
 	w->present = false;
 	w->global = false;
+	w->write = false;
 	for (level = table->level; level >= ASI_UM_PTE; level--)
 		w->tables[level] = NULL;
 	for (level = table->level; table; level--) {
@@ -258,6 +275,7 @@ void asi_um_kpt_walk(struct asi_um_ptable *table, unsigned long addr,
 		} else if (e->kind == ASI_UM_LEAF) {
 			w->present = true;
 			w->global = e->global;
+			w->write = e->write;
 			w->leaf_level = level;
 			w->pfn = e->pfn + ((addr & ((1UL << asi_um_level_shift(level)) - 1))
 					   >> PAGE_SHIFT);
@@ -301,13 +319,110 @@ const char *asi_um_kpt_level_name(unsigned int level)
 	return level <= ASI_UM_PML4E ? names[level] : names[0];
 }
 
+static bool asi_um_kpte_equal(struct asi_um_kpte a, struct asi_um_kpte b)
+{
+	if (a.kind != b.kind)
+		return false;
+	if (a.kind == ASI_UM_TABLE)
+		return a.table == b.table;
+	return a.kind == ASI_UM_NONE ||
+	       (a.pfn == b.pfn && a.global == b.global && a.write == b.write);
+}
+
 /*
- * The normal side: CPA's set_memory_nonglobal()/set_memory_global() on
- * one page.  A large leaf on the way is split, and then, as CPA's
+ * What the normal side maps at @addr, as an entry of @level: its own entry
+ * there (a table is then shared), the piece of a larger leaf, or nothing.
+ */
+static struct asi_um_kpte asi_um_derive(unsigned long addr, unsigned int level)
+{
+	struct asi_um_ptable *t = asi_um_normal_root;
+	unsigned long offset;
+	struct asi_um_kpte e;
+	unsigned int l;
+
+	for (l = ASI_UM_PML4E; ; l--) {
+		e = t->e[asi_um_index(addr, l)];
+		if (l == level || e.kind == ASI_UM_NONE)
+			return e;
+		if (e.kind == ASI_UM_LEAF) {
+			offset = addr & ((1UL << asi_um_level_shift(l)) - 1) &
+				 ~((1UL << asi_um_level_shift(level)) - 1);
+			e.pfn += offset >> PAGE_SHIFT;
+			return e;
+		}
+		t = e.table;
+	}
+}
+
+/* Tell the core what replacing @old may have left in a TLB. */
+static void asi_um_edited(struct asi_um_kpte old)
+{
+	if (old.kind != ASI_UM_NONE)
+		asi_kernel_entry_changed(old.kind == ASI_UM_TABLE, old.global);
+}
+
+/*
+ * Derive again the entries of template-owned table @t that map
+ * [@start, @last].  The root's own entries never change: only the owned
+ * tables below it are walked.
+ */
+static void asi_um_sync_table(struct asi_um_ptable *t, unsigned long start,
+			      unsigned long last)
+{
+	unsigned long size = 1UL << asi_um_level_shift(t->level);
+	unsigned long addr = start, base, end;
+	struct asi_um_kpte *e, want;
+	unsigned int i;
+
+	for (;;) {
+		i = asi_um_index(addr, t->level);
+		base = addr & ~(size - 1);
+		end = min(base + size - 1, last);
+		e = &t->e[i];
+		if (e->kind == ASI_UM_TABLE && e->table->template_owned) {
+			asi_um_sync_table(e->table, addr, end);
+		} else if (t != asi_um_template_root) {
+			if (t->level == ASI_UM_PTE && test_bit(i, t->carved))
+				want = (struct asi_um_kpte) { .kind = ASI_UM_NONE };
+			else
+				want = asi_um_derive(base, t->level);
+			if (!asi_um_kpte_equal(*e, want)) {
+				struct asi_um_kpte old = *e;
+
+				*e = want;
+				asi_um_edited(old);
+			}
+		}
+		if (end == last)
+			break;
+		addr = end + 1;
+	}
+}
+
+/**
+ * asi_um_kpt_sync() - the normal side changed in a range
+ * @start: first address.
+ * @end: end of the range.
+ *
+ * The model's asi_sync_kernel_range(): what its CPA calls after changing
+ * the normal side, before the flush.  A KUnit seam: a case leaves it out
+ * to check that the checker sees what a missed change leaves behind.
+ */
+VISIBLE_IF_KUNIT void asi_um_kpt_sync(unsigned long start, unsigned long end)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_um_kpt_sync, start, end);
+	if (start < end)
+		asi_um_sync_table(asi_um_template_root, start, end - 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_um_kpt_sync);
+
+/*
+ * The model's CPA on one page of the normal side: a large leaf on the way
+ * is split (into leaves of the same bits), and then, as CPA's
  * __split_large_page() does with flush_tlb_all(), every TLB and
  * paging-structure cache is flushed (this CPU's: UML is uniprocessor).
  */
-static int asi_um_normal_set_global(unsigned long addr, bool global)
+static int asi_um_normal_change(unsigned long addr, int global, int write)
 {
 	struct asi_um_ptable *t = asi_um_normal_root;
 	bool split = false;
@@ -331,83 +446,119 @@ static int asi_um_normal_set_global(unsigned long addr, bool global)
 			break;
 		t = e->table;
 	}
-	e->global = global;
+	if (global >= 0)
+		e->global = global;
+	if (write >= 0)
+		e->write = write;
 	if (split)
 		asi_um_tlb_flush_all();
 	return 0;
 }
 
-/*
- * The template side of carving @addr out: every table on the way made
- * private (a shared one copied, a large leaf split), the PTE cleared.
- * Sets *@edited if a table of the template was replaced or split.
+/**
+ * asi_um_kpt_change() - the model's CPA: change pages of the normal side
+ * @addr: the first page, in the direct map.
+ * @npages: how many.
+ * @global: the new global bit, or -1 to leave it.
+ * @write: the new write bit, or -1 to leave it.
+ *
+ * As set_memory_nonglobal()/global()/ro()/rw(): the normal side changes,
+ * the template follows (asi_um_kpt_sync()), then every CPU's translations
+ * of the range are flushed (flush_tlb_kernel_range()).
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOMEM from a split (pages before it are changed).
  */
-static int asi_um_template_carve(unsigned long addr, bool *edited)
+int asi_um_kpt_change(void *addr, unsigned long npages, int global, int write)
 {
-	struct asi_um_ptable *path[ASI_UM_PML4E + 1] = { };
+	unsigned long start = (unsigned long)addr, i;
+	int err = 0;
+
+	mutex_lock(&asi_um_kpt_lock);
+	for (i = 0; i < npages && !err; i++)
+		err = asi_um_normal_change(start + i * PAGE_SIZE, global, write);
+	asi_um_kpt_sync(start, start + i * PAGE_SIZE);
+	mutex_unlock(&asi_um_kpt_lock);
+	flush_tlb_kernel_range(start, start + i * PAGE_SIZE);
+	return err;
+}
+EXPORT_SYMBOL_GPL(asi_um_kpt_change);
+
+/* set_memory_(non)global() on one page, as the backend's CPA. */
+static int asi_um_set_global(unsigned long addr, bool global)
+{
+	int err = asi_um_normal_change(addr, global, -1);
+
+	asi_um_kpt_sync(addr, addr + PAGE_SIZE);
+	return err;
+}
+
+/*
+ * The template's page table for @addr, making the template own every
+ * table on the way first: a new table, its entries derived from the
+ * normal side, replaces what was there (a shared table, a leaf).
+ */
+static struct asi_um_ptable *asi_um_own_path(unsigned long addr)
+{
 	struct asi_um_ptable *t = asi_um_template_root, *n;
-	struct asi_um_kpte *e;
-	unsigned int level;
+	unsigned long size;
+	struct asi_um_kpte *e, old;
+	unsigned int level, j;
 
 	for (level = ASI_UM_PML4E; level > ASI_UM_PTE; level--) {
-		path[level] = t;
 		e = &t->e[asi_um_index(addr, level)];
-		if (e->kind == ASI_UM_NONE)
-			return -EINVAL;
-		if (e->kind == ASI_UM_LEAF)
-			n = asi_um_split(e, level, true);
-		else if (!e->table->template_owned)
-			n = asi_um_table_copy(e->table);
-		else
-			n = e->table;
-		if (!n)
-			return -ENOMEM;
-		if (n != e->table || e->kind != ASI_UM_TABLE) {
-			*e = (struct asi_um_kpte) { .kind = ASI_UM_TABLE,
-						    .table = n };
-			*edited = true;
+		if (e->kind == ASI_UM_TABLE && e->table->template_owned) {
+			t = e->table;
+			continue;
 		}
+		if (e->kind == ASI_UM_NONE)
+			return ERR_PTR(-EINVAL);
+		n = asi_um_table_new(level - 1, true);
+		if (!n)
+			return ERR_PTR(-ENOMEM);
+		size = 1UL << asi_um_level_shift(level - 1);
+		for (j = 0; j < ASI_UM_PT_ENTRIES; j++)
+			n->e[j] = asi_um_derive(round_down(addr, size * ASI_UM_PT_ENTRIES) +
+						j * size, level - 1);
+		old = *e;
+		*e = (struct asi_um_kpte) { .kind = ASI_UM_TABLE, .table = n };
+		asi_um_edited(old);
 		t = n;
 	}
-	path[ASI_UM_PTE] = t;
-	e = &t->e[asi_um_index(addr, ASI_UM_PTE)];
-	if (WARN_ON_ONCE(e->kind != ASI_UM_LEAF))
+	return t;
+}
+
+/* Carve @addr out of the template: its PTE cleared, counted on the way. */
+static int asi_um_template_carve(unsigned long addr)
+{
+	struct asi_um_ptable *t = asi_um_own_path(addr), *u;
+	unsigned int level;
+
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (WARN_ON_ONCE(__test_and_set_bit(asi_um_index(addr, ASI_UM_PTE),
+					    t->carved)))
 		return -EINVAL;
-	e->kind = ASI_UM_NONE;
-	for (level = ASI_UM_PTE; level < ASI_UM_PML4E; level++)
-		path[level]->sensitive++;
+	for (level = ASI_UM_PML4E, u = asi_um_template_root; level >= ASI_UM_PTE;
+	     level--) {
+		u->sensitive++;
+		if (level > ASI_UM_PTE)
+			u = u->e[asi_um_index(addr, level)].table;
+	}
+	asi_um_sync_table(t, addr, addr + PAGE_SIZE - 1);
 	return 0;
 }
 
-/* The normal hierarchy's entry of @level for @addr. */
-static struct asi_um_kpte *asi_um_normal_entry(unsigned long addr,
-					       unsigned int level)
-{
-	struct asi_um_ptable *t = asi_um_normal_root;
-	struct asi_um_kpte *e;
-	unsigned int l;
-
-	for (l = ASI_UM_PML4E; ; l--) {
-		e = &t->e[asi_um_index(addr, l)];
-		if (l == level || e->kind != ASI_UM_TABLE)
-			return l == level ? e : NULL;
-		t = e->table;
-	}
-}
-
 /*
- * The template side of mapping @addr again.  A template table with no
- * carved-out page left goes back to sharing the normal hierarchy's entry
- * at its place, and is freed.  The normal side is split at least as far
- * as the template wherever the template owns a table (every carve-out
- * goes down to a 4K PTE on both sides), so that entry is a table of the
- * same level.  Sets *@edited if a table was freed.
+ * Map @addr in the template again.  A template table with no carved-out
+ * page left below goes back to sharing the normal side at its place, and
+ * is freed.
  */
-static void asi_um_template_uncarve(unsigned long addr, bool *edited)
+static void asi_um_template_uncarve(unsigned long addr)
 {
 	struct asi_um_ptable *path[ASI_UM_PML4E + 1] = { };
 	struct asi_um_ptable *t = asi_um_template_root;
-	struct asi_um_kpte *e, *normal;
+	struct asi_um_kpte *e;
 	unsigned int level;
 
 	for (level = ASI_UM_PML4E; level > ASI_UM_PTE; level--) {
@@ -419,24 +570,22 @@ static void asi_um_template_uncarve(unsigned long addr, bool *edited)
 		t = e->table;
 	}
 	path[ASI_UM_PTE] = t;
-	e = &t->e[asi_um_index(addr, ASI_UM_PTE)];
-	if (WARN_ON_ONCE(e->kind != ASI_UM_NONE))
+	if (WARN_ON_ONCE(!__test_and_clear_bit(asi_um_index(addr, ASI_UM_PTE),
+					       t->carved)))
 		return;
-	*e = (struct asi_um_kpte) { .kind = ASI_UM_LEAF, .global = true,
-				    .pfn = __pa(addr) >> PAGE_SHIFT };
+	asi_um_sync_table(t, addr, addr + PAGE_SIZE - 1);
 
-	for (level = ASI_UM_PTE; level < ASI_UM_PML4E; level++) {
+	for (level = ASI_UM_PTE; level <= ASI_UM_PML4E; level++) {
 		t = path[level];
 		if (WARN_ON_ONCE(!t->sensitive))
 			return;
 		if (--t->sensitive || t->permanent)
 			continue;
-		normal = asi_um_normal_entry(addr, level + 1);
-		if (WARN_ON_ONCE(!normal || normal->kind != ASI_UM_TABLE))
-			continue;
-		path[level + 1]->e[asi_um_index(addr, level + 1)] = *normal;
+		e = &path[level + 1]->e[asi_um_index(addr, level + 1)];
+		*e = asi_um_derive(addr, level + 1);
 		asi_um_table_free(t);
-		*edited = true;
+		/* The freed table may be in a paging-structure cache. */
+		asi_kernel_tables_edited();
 	}
 }
 
@@ -446,9 +595,10 @@ static void asi_um_template_uncarve(unsigned long addr, bool *edited)
  * @npages: how many.
  * @sensitive: carve out (true) or map again (false).
  *
- * See the top of this file.  Tells the core when a table of the restricted
- * spaces was replaced, split or freed (asi_kernel_tables_edited()): that
- * is what the paging-structure caches of restricted PCIDs may remember.
+ * See the top of this file.  The template is carved before the normal
+ * side drops _PAGE_GLOBAL, and the normal side is global again before the
+ * template maps the page, so that the template never holds a non-global
+ * translation of it that a restricted PCID could cache.
  *
  * Context: process context, may sleep.
  * Return: 0, or -ENOMEM with every page mapped again.
@@ -456,7 +606,6 @@ static void asi_um_template_uncarve(unsigned long addr, bool *edited)
 int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
 {
 	unsigned long start = (unsigned long)addr, va, i;
-	bool edited = false;
 	int err = 0;
 
 	might_sleep();
@@ -464,42 +613,43 @@ int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
 	for (i = 0; i < npages; i++) {
 		va = start + i * PAGE_SIZE;
 		if (!sensitive) {
-			asi_um_normal_set_global(va, true);
-			asi_um_template_uncarve(va, &edited);
+			asi_um_set_global(va, true);
+			asi_um_template_uncarve(va);
 			continue;
 		}
-		err = asi_um_normal_set_global(va, false);
-		if (!err)
-			err = asi_um_template_carve(va, &edited);
+		err = asi_um_template_carve(va);
+		if (!err) {
+			err = asi_um_set_global(va, false);
+			if (err)
+				asi_um_template_uncarve(va);
+		}
 		if (err) {
-			asi_um_normal_set_global(va, true);
 			while (i--) {
 				va = start + i * PAGE_SIZE;
-				asi_um_normal_set_global(va, true);
-				asi_um_template_uncarve(va, &edited);
+				asi_um_set_global(va, true);
+				asi_um_template_uncarve(va);
 			}
 			break;
 		}
 	}
 	mutex_unlock(&asi_um_kpt_lock);
-	if (edited)
-		asi_kernel_tables_edited();
 	return err;
 }
 
 #ifdef CONFIG_DEBUG_ASI
 /* What the core compares of a modelled translation. */
 static void asi_um_describe(bool present, unsigned long pfn, bool global,
-			    struct asi_kernel_map *m)
+			    bool write, struct asi_kernel_map *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->present = present;
 	if (!present)
 		return;
 	m->pfn = pfn;
-	m->write = true;
+	m->write = write;
 	m->global = global;
-	m->raw = (u64)pfn << PAGE_SHIFT | global << 8 | 1;
+	/* x86's bits, for the report: present, write, global. */
+	m->raw = (u64)pfn << PAGE_SHIFT | global << 8 | write << 1 | 1;
 }
 
 /*
@@ -512,7 +662,7 @@ static unsigned long asi_um_check(struct asi_um_ptable *t, unsigned long base)
 	unsigned long size = 1UL << asi_um_level_shift(t->level);
 	struct asi_kernel_map rm, nm;
 	struct asi_um_kwalk w;
-	struct asi_um_kpte *e, *normal;
+	struct asi_um_kpte *e, normal;
 	unsigned long n = 0, addr, va;
 	unsigned int i;
 
@@ -520,17 +670,18 @@ static unsigned long asi_um_check(struct asi_um_ptable *t, unsigned long base)
 		e = &t->e[i];
 		addr = base + i * size;
 		if (e->kind == ASI_UM_TABLE) {
-			normal = asi_um_normal_entry(addr, t->level);
-			if (normal && normal->kind == ASI_UM_TABLE &&
-			    normal->table == e->table)
+			normal = asi_um_derive(addr, t->level);
+			if (normal.kind == ASI_UM_TABLE &&
+			    normal.table == e->table)
 				continue;
 			n += asi_um_check(e->table, addr);
 		} else if (e->kind == ASI_UM_LEAF) {
 			for (va = addr; va < addr + size; va += PAGE_SIZE) {
 				asi_um_kpt_walk(asi_um_normal_root, va, &w);
-				asi_um_describe(w.present, w.pfn, w.global, &nm);
+				asi_um_describe(w.present, w.pfn, w.global, w.write,
+						&nm);
 				asi_um_describe(true, e->pfn + ((va - addr) >> PAGE_SHIFT),
-						e->global, &rm);
+						e->global, e->write, &rm);
 				if (!asi_kernel_map_widens(&nm, &rm))
 					continue;
 				asi_report_widening(va, t->level - 1, &nm, &rm);

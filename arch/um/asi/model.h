@@ -31,6 +31,7 @@ struct asi_um_ptable;
  * struct asi_um_kwalk - what a walk of the modelled kernel tables found
  * @present: a leaf maps the address.
  * @global: the leaf has the global bit.
+ * @write: the leaf allows writes.
  * @pfn: the frame the address reaches.
  * @leaf_level: the level of the leaf (1: 4K, 2: 2M, 3: 1G).
  * @tables: the table walked at each level (@tables[4] the root); NULL
@@ -39,6 +40,7 @@ struct asi_um_ptable;
 struct asi_um_kwalk {
 	bool present;
 	bool global;
+	bool write;
 	unsigned long pfn;
 	unsigned int leaf_level;
 	struct asi_um_ptable *tables[ASI_UM_PML4E + 1];

@@ -73,6 +73,8 @@ struct asi_um_tlb_entry {
 	bool valid;
 	bool global;
 	bool user;
+	/* Writes allowed: the leaf's write bit (user pages: always). */
+	bool write;
 	/* The level of the leaf: 1 (4K), 2 (2M) or 3 (1G). */
 	u8 level;
 	u16 pcid;
@@ -452,6 +454,7 @@ static void asi_um_tlb_walk(struct asi_um_tlb *tlb, unsigned long addr,
 	}
 	memset(w, 0, sizeof(*w));
 	w->leaf_level = ASI_UM_PTE;
+	w->write = true;
 	w->present = asi_um_walk_user(tlb->loaded_mm, addr, &w->pfn);
 }
 
@@ -488,6 +491,7 @@ static void asi_um_tlb_fill(struct asi_um_tlb *tlb, unsigned long addr,
 		.valid = true,
 		.global = w->global,
 		.user = user,
+		.write = w->write,
 		.level = w->leaf_level,
 		.pcid = asi_um_tlb_pcid(tlb),
 		.vpn = first,
@@ -498,10 +502,11 @@ static void asi_um_tlb_fill(struct asi_um_tlb *tlb, unsigned long addr,
 	tlb->fills++;
 }
 
-/* A hit: does the cached translation still hold? */
+/* A hit: does the cached translation still hold, for a @write too? */
 static void asi_um_tlb_check(struct asi_um_tlb *tlb,
 			     struct asi_um_tlb_entry *e, unsigned long addr,
-			     struct asi_um_kwalk *w, unsigned long pfn)
+			     struct asi_um_kwalk *w, unsigned long pfn,
+			     bool write)
 {
 	const char *kind = e->global ? "global kernel" :
 			   e->user ? "user" : "kernel";
@@ -529,6 +534,10 @@ static void asi_um_tlb_check(struct asi_um_tlb *tlb,
 		asi_um_tlb_report(tlb,
 				  "PCID %#x, %s address %#lx: cached pfn %#lx, the %s page table now maps pfn %#lx (%s)",
 				  pcid, kind, addr, pfn, space, w->pfn, what);
+	else if (write && e->write && !w->write)
+		asi_um_tlb_report(tlb,
+				  "PCID %#x, %s address %#lx: a write through a cached writable translation, the %s page table now maps it read-only (missing invalidation)",
+				  pcid, kind, addr, space);
 }
 
 /*
@@ -596,6 +605,25 @@ fill:
  */
 int asi_um_tlb_access(unsigned long addr, bool user, unsigned long *pfn)
 {
+	return asi_um_tlb_access_rw(addr, user, false, pfn);
+}
+EXPORT_SYMBOL_GPL(asi_um_tlb_access);
+
+/**
+ * asi_um_tlb_access_rw() - asi_um_tlb_access(), for a read or a write
+ * @addr: as for asi_um_tlb_access().
+ * @user: as for asi_um_tlb_access().
+ * @write: the access is a write: a translation without the write bit
+ *	faults, and a cached writable translation of a page the table now
+ *	maps read-only is reported.
+ * @pfn: as for asi_um_tlb_access().
+ *
+ * Return: as asi_um_tlb_access(); -EFAULT also for a write to a page
+ * mapped read-only.
+ */
+int asi_um_tlb_access_rw(unsigned long addr, bool user, bool write,
+			 unsigned long *pfn)
+{
 	struct asi_um_tlb_entry *e;
 	struct asi_um_kwalk w;
 	struct asi_um_tlb *tlb;
@@ -610,15 +638,18 @@ int asi_um_tlb_access(unsigned long addr, bool user, unsigned long *pfn)
 retry:
 	asi_um_tlb_walk(tlb, addr, user, &w);
 	e = asi_um_tlb_find(tlb, asi_um_tlb_pcid(tlb), addr, user);
-	if (e) {
+	if (e && (!write || e->write)) {
 		tlb->hits++;
 		*pfn = e->pfn + ((addr >> PAGE_SHIFT) - e->vpn);
-		asi_um_tlb_check(tlb, e, addr, &w, *pfn);
+		asi_um_tlb_check(tlb, e, addr, &w, *pfn, write);
 		goto out;
 	}
+	/* A write through a read-only translation faults; it is dropped. */
+	if (e)
+		e->valid = false;
 	if (!user)
 		asi_um_psc_walk(tlb, addr, &w);
-	if (w.present) {
+	if (w.present && (!write || w.write)) {
 		asi_um_tlb_fill(tlb, addr, user, &w);
 		*pfn = w.pfn;
 	} else {
@@ -631,7 +662,7 @@ out:
 	local_irq_restore(flags);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(asi_um_tlb_access);
+EXPORT_SYMBOL_GPL(asi_um_tlb_access_rw);
 
 /**
  * asi_um_tlb_cached() - what the model holds for @addr in @pcid

@@ -402,7 +402,10 @@ static void asi_mark(unsigned long start, unsigned long npages, bool sensitive)
  * would survive the CR3 switch into a restricted space (the KPTI rule).
  * The tables on the way are owned first, which may allocate and fail; the
  * marking itself cannot, so a failure changes nothing but leaves owned
- * tables that map as init_mm does.
+ * tables that map as init_mm does.  The template drops the pages before
+ * init_mm makes them non-global, and init_mm makes them global again
+ * before the template maps them: the template never holds a non-global
+ * translation of them, which a restricted PCID could keep.
  */
 int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
 {
@@ -419,13 +422,15 @@ int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
 				goto out;
 			}
 		}
-		err = set_memory_nonglobal(start, npages);
-		if (err)
-			goto out;
 		asi_mark(start, npages, true);
+		err = set_memory_nonglobal(start, npages);
+		if (err) {
+			set_memory_global(start, npages);
+			asi_mark(start, npages, false);
+		}
 	} else {
-		asi_mark(start, npages, false);
 		err = set_memory_global(start, npages);
+		asi_mark(start, npages, false);
 	}
 out:
 	mutex_unlock(&asi_sensitive_lock);
