@@ -822,6 +822,64 @@ out:
 }
 EXPORT_SYMBOL_GPL(asi_tlb_flush_one_user);
 
+/*
+ * Sensitive memory.
+ *
+ * Taking pages out of the restricted spaces makes the backend drop them
+ * from its restricted tables and make their normal translation non-global,
+ * which on x86 is CPA on the direct map: done page by page it splits the
+ * direct map's 2M and 1G leaves down to 4K for good (CPA never merges).
+ * So allocations smaller than a large leaf come from blocks of one large
+ * leaf (ASI_BLOCK_ORDER, 2M) made sensitive whole, whose normal leaf CPA
+ * keeps, and a block goes back to the page allocator, mapped again, when
+ * its last page is freed.  Larger allocations are whole blocks already.
+ * Only when no block can be had without effort (the page allocator's
+ * order-9 fallback would have to reclaim or compact hard) is a small
+ * allocation made sensitive on its own, and its 2M split.
+ */
+#define ASI_BLOCK_PAGES		BIT(ASI_BLOCK_ORDER)
+
+/**
+ * struct asi_block - a block of sensitive memory that small allocations share
+ * @list: in asi_blocks.
+ * @pfn: its first frame, aligned to the block size.
+ * @used: pages handed out.
+ * @map: which.
+ */
+struct asi_block {
+	struct list_head list;
+	unsigned long pfn;
+	unsigned long used;
+	DECLARE_BITMAP(map, ASI_BLOCK_PAGES);
+};
+
+static LIST_HEAD(asi_blocks);
+/* The blocks by pfn >> ASI_BLOCK_ORDER: which block a freed page is of. */
+static DEFINE_XARRAY(asi_block_index);
+static DEFINE_MUTEX(asi_blocks_lock);
+
+/* The backend's edit of the restricted tables, with a KUnit seam. */
+static int asi_edit_tables(void *addr, unsigned long npages, bool sensitive)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_arch_set_sensitive, addr, npages,
+				   sensitive);
+	return asi_arch_set_sensitive(addr, npages, sensitive);
+}
+
+/*
+ * Take @npages at @addr out of the restricted spaces; then translations
+ * cached while they were not sensitive, global ones included, must go.
+ */
+static int asi_make_sensitive(void *addr, unsigned long npages)
+{
+	int err = asi_edit_tables(addr, npages, true);
+
+	if (!err)
+		asi_flush_kernel_range((unsigned long)addr,
+				       (unsigned long)addr + npages * PAGE_SIZE);
+	return err;
+}
+
 /**
  * asi_sensitive_page_alloc() - the allocation of asi_alloc_sensitive_pages()
  * @gfp: allocation flags.
@@ -839,35 +897,108 @@ VISIBLE_IF_KUNIT struct page *asi_sensitive_page_alloc(gfp_t gfp,
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_sensitive_page_alloc);
 
-/* The backend's edit of the restricted tables, with a KUnit seam. */
-static int asi_edit_tables(void *addr, unsigned long npages, bool sensitive)
+/* A new block, sensitive whole, on the list; NULL if none comes easily. */
+static struct asi_block *asi_block_new(gfp_t gfp)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_arch_set_sensitive, addr, npages,
-				   sensitive);
-	return asi_arch_set_sensitive(addr, npages, sensitive);
+	struct asi_block *b = kzalloc(sizeof(*b), GFP_KERNEL);
+	struct page *page;
+
+	if (!b)
+		return NULL;
+	gfp &= ~(__GFP_ZERO | __GFP_COMP | __GFP_NOFAIL);
+	page = asi_sensitive_page_alloc(gfp | __GFP_NOWARN | __GFP_NORETRY,
+					ASI_BLOCK_ORDER);
+	if (!page)
+		goto free_b;
+	b->pfn = page_to_pfn(page);
+	if (xa_insert(&asi_block_index, b->pfn >> ASI_BLOCK_ORDER, b,
+		      GFP_KERNEL))
+		goto free_page;
+	if (asi_make_sensitive(page_address(page), ASI_BLOCK_PAGES))
+		goto erase;
+	/* Its pages are handed out and come back one allocation at a time. */
+	split_page(page, ASI_BLOCK_ORDER);
+	list_add(&b->list, &asi_blocks);
+	return b;
+
+erase:
+	xa_erase(&asi_block_index, b->pfn >> ASI_BLOCK_ORDER);
+free_page:
+	__free_pages(page, ASI_BLOCK_ORDER);
+free_b:
+	kfree(b);
+	return NULL;
 }
 
-/*
- * The edit, in the allocation context @gfp allows: the backend allocates
- * tables itself (GFP_KERNEL), so a caller that may not enter filesystem
- * or I/O reclaim has the backend's allocations scoped accordingly.
+/**
+ * asi_block_alloc() - pages for a small sensitive allocation, from a block
+ * @gfp: allocation flags.
+ * @order: log2 of the number of pages, below ASI_BLOCK_ORDER.
+ *
+ * The first free run of 2^@order aligned pages of a block, a new block if
+ * none has one.  A KUnit seam: a case that wants the page it prepared to
+ * become sensitive on its own makes it decline.
+ *
+ * Return: the first page, or NULL if no block could be had.
  */
-static int asi_set_sensitive(void *addr, unsigned long npages,
-			     bool sensitive, gfp_t gfp)
+VISIBLE_IF_KUNIT struct page *asi_block_alloc(gfp_t gfp, unsigned int order)
 {
-	unsigned int scope = 0;
-	int err;
+	unsigned long n = 1UL << order, i;
+	struct page *page = NULL;
+	struct asi_block *b;
 
-	if (!(gfp & __GFP_IO))
-		scope = memalloc_noio_save();
-	else if (!(gfp & __GFP_FS))
-		scope = memalloc_nofs_save();
-	err = asi_edit_tables(addr, npages, sensitive);
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(scope);
-	else if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(scope);
-	return err;
+	KUNIT_STATIC_STUB_REDIRECT(asi_block_alloc, gfp, order);
+	mutex_lock(&asi_blocks_lock);
+	list_for_each_entry(b, &asi_blocks, list) {
+		i = bitmap_find_next_zero_area(b->map, ASI_BLOCK_PAGES, 0, n,
+					       n - 1);
+		if (i < ASI_BLOCK_PAGES)
+			goto found;
+	}
+	b = asi_block_new(gfp);
+	if (!b)
+		goto out;
+	i = 0;
+found:
+	bitmap_set(b->map, i, n);
+	b->used += n;
+	page = pfn_to_page(b->pfn + i);
+out:
+	mutex_unlock(&asi_blocks_lock);
+	return page;
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_block_alloc);
+
+/*
+ * Give pages of block @b back; the block's last ones take it back to the
+ * page allocator, mapped again in the restricted spaces.  If mapping
+ * fails the block is leaked (with a warning) rather than handed out
+ * unmapped.
+ */
+static void asi_block_free(struct asi_block *b, struct page *page,
+			   unsigned int order)
+{
+	unsigned long n = 1UL << order, i;
+	bool last;
+
+	mutex_lock(&asi_blocks_lock);
+	bitmap_clear(b->map, page_to_pfn(page) - b->pfn, n);
+	b->used -= n;
+	last = !b->used;
+	if (last) {
+		list_del(&b->list);
+		xa_erase(&asi_block_index, b->pfn >> ASI_BLOCK_ORDER);
+	}
+	mutex_unlock(&asi_blocks_lock);
+	if (!last)
+		return;
+	if (WARN(asi_edit_tables(page_address(pfn_to_page(b->pfn)),
+				 ASI_BLOCK_PAGES, false),
+		 "%s(): cannot map a block again, leaking it\n", __func__))
+		return;
+	for (i = 0; i < ASI_BLOCK_PAGES; i++)
+		__free_page(pfn_to_page(b->pfn + i));
+	kfree(b);
 }
 
 /**
@@ -879,12 +1010,14 @@ static int asi_set_sensitive(void *addr, unsigned long npages,
  * global TLB entries of the normal one, so that no restricted address
  * space can reach them, even speculatively; an access from inside a domain
  * faults and leaves ASI (asi_handle_fault()).  With ASI off this is
- * alloc_pages().
+ * alloc_pages().  Allocations smaller than 2M share blocks of 2M that are
+ * sensitive whole, so that the direct map keeps its large leaves (see
+ * above); their pages are not a compound page, and each has a reference.
  *
  * Taking pages out of the restricted tables edits page tables and
  * interrupts every CPU to flush them, which an atomic caller cannot wait
- * for: @gfp must allow blocking.  Without __GFP_FS or __GFP_IO the
- * backend's own allocations keep to that too.
+ * for: @gfp must allow blocking.  Without __GFP_FS or __GFP_IO every
+ * allocation on the way, the backend's included, keeps to that too.
  *
  * Context: process context, may sleep.
  * Return: the first page, or NULL; NULL with a warning for a @gfp that
@@ -892,26 +1025,38 @@ static int asi_set_sensitive(void *addr, unsigned long npages,
  */
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 {
-	struct page *page;
-	unsigned long addr;
+	struct page *page = NULL;
+	unsigned int scope = 0;
 
 	if (WARN(!gfpflags_allow_blocking(gfp),
 		 "%s(): gfp %pGg does not allow blocking\n", __func__, &gfp))
 		return NULL;
-	page = asi_sensitive_page_alloc(gfp, order);
-	if (!page || !asi_enabled())
-		return page;
+	if (!asi_enabled())
+		return alloc_pages(gfp, order);
 	might_sleep();
-	addr = (unsigned long)page_address(page);
-	if (asi_set_sensitive((void *)addr, 1UL << order, true, gfp)) {
-		__free_pages(page, order);
-		return NULL;
+
+	if (!(gfp & __GFP_IO))
+		scope = memalloc_noio_save();
+	else if (!(gfp & __GFP_FS))
+		scope = memalloc_nofs_save();
+
+	if (order < ASI_BLOCK_ORDER) {
+		page = asi_block_alloc(gfp, order);
+		if (page && (gfp & __GFP_ZERO))
+			memset(page_address(page), 0, PAGE_SIZE << order);
 	}
-	/*
-	 * Translations cached while the pages were free, global ones
-	 * included, must go too.
-	 */
-	asi_flush_kernel_range(addr, addr + (PAGE_SIZE << order));
+	if (!page) {
+		page = asi_sensitive_page_alloc(gfp, order);
+		if (page && asi_make_sensitive(page_address(page), 1UL << order)) {
+			__free_pages(page, order);
+			page = NULL;
+		}
+	}
+
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(scope);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(scope);
 	return page;
 }
 EXPORT_SYMBOL_GPL(asi_alloc_sensitive_pages);
@@ -923,19 +1068,28 @@ EXPORT_SYMBOL_GPL(asi_alloc_sensitive_pages);
  *
  * The pages are cleared, so that their secrets do not become visible to
  * every restricted space, and mapped in the restricted spaces again before
- * they go back to the page allocator.  If mapping fails they are leaked
- * (with a warning) rather than handed out unmapped.
+ * they go back to the page allocator (pages of a shared block: with the
+ * block's last).  If mapping fails they are leaked (with a warning) rather
+ * than handed out unmapped.
  *
  * Context: process context, may sleep.
  */
 void asi_free_sensitive_pages(struct page *page, unsigned int order)
 {
+	struct asi_block *b;
+
 	if (!page)
 		return;
 	if (asi_enabled()) {
 		memset(page_address(page), 0, PAGE_SIZE << order);
-		if (WARN(asi_set_sensitive(page_address(page), 1UL << order,
-					   false, GFP_KERNEL),
+		b = xa_load(&asi_block_index,
+			    page_to_pfn(page) >> ASI_BLOCK_ORDER);
+		if (b) {
+			asi_block_free(b, page, order);
+			return;
+		}
+		if (WARN(asi_edit_tables(page_address(page), 1UL << order,
+					 false),
 			 "%s(): cannot map the pages again, leaking them\n",
 			 __func__))
 			return;

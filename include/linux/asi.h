@@ -63,6 +63,13 @@ struct asi_class_stats {
 	unsigned long flushes_deferred;
 };
 
+/*
+ * Sensitive memory is made sensitive in blocks of this order (a 2M leaf
+ * of the direct map) that smaller allocations share: see
+ * asi_alloc_sensitive_pages().
+ */
+#define ASI_BLOCK_ORDER		(PMD_SHIFT - PAGE_SHIFT)
+
 /* The class argument of asi_arch_cr3() that means the normal space. */
 #define ASI_NORMAL_SPACE	(-1)
 
@@ -224,6 +231,7 @@ unsigned long asi_arch_check_tables(pgd_t *pgd);
  */
 struct asi *asi_domain_alloc(void);
 struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);
+struct page *asi_block_alloc(gfp_t gfp, unsigned int order);
 int asi_asid_slot(struct mm_struct *mm);
 bool asi_flush_on_entry(unsigned int slot, enum asi_class_id class_id);
 void asi_flush_pcid_addr(unsigned int slot, enum asi_class_id class_id,

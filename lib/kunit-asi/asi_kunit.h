@@ -62,6 +62,7 @@ void asi_kunit_backend_suite_exit(struct kunit_suite *suite);
 int asi_kunit_backend_case_init(struct kunit *test);
 struct mm_struct *asi_kunit_mm_with_test_domain(struct kunit *test,
 						struct asi **asi);
+struct page *asi_kunit_decline_block(gfp_t gfp, unsigned int order);
 void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
 			       unsigned int order);
 

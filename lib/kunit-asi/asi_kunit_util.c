@@ -707,6 +707,21 @@ static struct page *hand_out_prepared(gfp_t gfp, unsigned int order)
 }
 
 /**
+ * asi_kunit_decline_block() - asi_block_alloc() stub: no block to be had
+ * @gfp: unused.
+ * @order: unused.
+ *
+ * asi_alloc_sensitive_pages() then makes its own allocation sensitive on
+ * its own, as it does when the page allocator has no block to spare.
+ *
+ * Return: NULL.
+ */
+struct page *asi_kunit_decline_block(gfp_t gfp, unsigned int order)
+{
+	return NULL;
+}
+
+/**
  * asi_kunit_alloc_sensitive() - make @page sensitive as if freshly allocated
  * @test: the case; fails it if asi_alloc_sensitive_pages() fails.
  * @page: a page the case allocated, and may have had translations of
@@ -714,7 +729,8 @@ static struct page *hand_out_prepared(gfp_t gfp, unsigned int order)
  * @order: its order.
  *
  * asi_alloc_sensitive_pages() runs for real, with its allocation
- * replaced by @page; free it with asi_free_sensitive_pages().
+ * replaced by @page, and no shared block: @page alone becomes sensitive.
+ * Free it with asi_free_sensitive_pages().
  */
 void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
 			       unsigned int order)
@@ -722,8 +738,11 @@ void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
 	prepared_page = page;
 	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
 				   hand_out_prepared);
+	kunit_activate_static_stub(test, asi_block_alloc,
+				   asi_kunit_decline_block);
 	KUNIT_ASSERT_PTR_EQ(test, asi_alloc_sensitive_pages(GFP_KERNEL, order),
 			    page);
+	kunit_deactivate_static_stub(test, asi_block_alloc);
 	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
 }
 

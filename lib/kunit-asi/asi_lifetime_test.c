@@ -1129,11 +1129,18 @@ static int unmap_failing_set_sensitive(void *addr, unsigned long npages,
 
 /*
  * Pages that cannot be mapped in the restricted spaces again are leaked,
- * with a warning, rather than handed back to the allocator unmapped.
+ * with a warning, rather than handed back to the allocator unmapped: a
+ * shared block whose last page goes, and a page that was sensitive on
+ * its own.  The case then maps and frees them itself.
  */
 static void asi_sensitive_free_failure_leaks(struct kunit *test)
 {
-	struct page *page;
+	static const char *const where[] = {
+		"asi_block_free", "asi_free_sensitive_pages",
+	};
+	const unsigned long npages = 1UL << ASI_BLOCK_ORDER;
+	struct page *page, *alone, *block;
+	unsigned long i;
 
 	kunit_activate_static_stub(test, asi_arch_set_sensitive,
 				   unmap_failing_set_sensitive);
@@ -1141,15 +1148,32 @@ static void asi_sensitive_free_failure_leaks(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	get_page(page);
 	asi_free_sensitive_pages(page, 0);
+	asi_kunit_expect_message(test, "cannot map a block again");
+
+	kunit_activate_static_stub(test, asi_block_alloc,
+				   asi_kunit_decline_block);
+	alone = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	kunit_deactivate_static_stub(test, asi_block_alloc);
+	KUNIT_ASSERT_NOT_NULL(test, alone);
+	get_page(alone);
+	asi_free_sensitive_pages(alone, 0);
 	kunit_deactivate_static_stub(test, asi_arch_set_sensitive);
 	asi_kunit_expect_message(test, "cannot map the pages again");
-	asi_kunit_expect_warnings(test, 1, "asi_free_sensitive_pages");
+	asi_kunit_expect_warnings_from(test, where, ARRAY_SIZE(where));
+
 	/* Not freed: the allocation's reference and the case's are left. */
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
-	KUNIT_EXPECT_EQ(test, asi_arch_set_sensitive(page_address(page), 1,
-						     false), 0);
+	KUNIT_EXPECT_EQ(test, page_ref_count(alone), 2);
+	block = pfn_to_page(ALIGN_DOWN(page_to_pfn(page), npages));
+	KUNIT_EXPECT_EQ(test, asi_arch_set_sensitive(page_address(block),
+						     npages, false), 0);
 	put_page(page);
-	__free_page(page);
+	for (i = 0; i < npages; i++)
+		__free_page(block + i);
+	KUNIT_EXPECT_EQ(test, asi_arch_set_sensitive(page_address(alone), 1,
+						     false), 0);
+	put_page(alone);
+	__free_page(alone);
 }
 
 static struct kunit_case asi_state_cases[] = {

@@ -454,6 +454,8 @@ static struct explorer *explorer_setup(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, x->kpages);
 	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
 				   explore_page);
+	kunit_activate_static_stub(test, asi_block_alloc,
+				   asi_kunit_decline_block);
 	/*
 	 * Split the direct map there once, as some earlier allocation
 	 * would have: otherwise every carve-out splits the normal side,
@@ -484,6 +486,7 @@ static void explorer_teardown(struct explorer *x)
 	}
 	for (i = 0; i < NR_FILLERS; i++)
 		asi_kunit_mm_put(x->fillers[i]);
+	kunit_deactivate_static_stub(x->test, asi_block_alloc);
 	kunit_deactivate_static_stub(x->test, asi_sensitive_page_alloc);
 	__free_pages(x->kpages, 1);
 	for (i = 0; i < NR_CLASSES; i++) {

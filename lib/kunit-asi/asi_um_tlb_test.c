@@ -171,21 +171,39 @@ static void um_pgd_freed_with_mm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.pgd_frees - before.pgd_frees, 1);
 }
 
-/* Sensitive pages are out of the restricted spaces until freed. */
+/*
+ * Sensitive pages are out of the restricted spaces until freed.  Small
+ * allocations share a block of 2M that is sensitive whole, and goes back
+ * with the last of them; the memory around the block stays mapped.
+ */
 static void um_sensitive_pages(struct kunit *test)
 {
+	const unsigned long block = PAGE_SIZE << ASI_BLOCK_ORDER;
 	struct page *page = asi_alloc_sensitive_pages(GFP_KERNEL, 2);
-	void *p;
+	struct page *more = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	void *p, *b;
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_NOT_NULL(test, more);
 	p = page_address(page);
+	b = PTR_ALIGN_DOWN(p, block);
+	/* One block for both, aligned to its order. */
+	KUNIT_EXPECT_PTR_EQ(test, PTR_ALIGN_DOWN(page_address(more), block), b);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p, 4 * PAGE_SIZE));
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_TRUE(test, asi_um_tlb_is_sensitive(p + i * PAGE_SIZE));
-	KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(p + 4 * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, asi_um_tlb_is_sensitive(b));
+	KUNIT_EXPECT_TRUE(test, asi_um_tlb_is_sensitive(b + block - PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(b + block));
+	KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(b - PAGE_SIZE));
 	asi_free_sensitive_pages(page, 2);
+	KUNIT_EXPECT_TRUE(test, asi_um_tlb_is_sensitive(b));
+	asi_free_sensitive_pages(more, 0);
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(p + i * PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(b));
+	KUNIT_EXPECT_FALSE(test, asi_um_tlb_is_sensitive(b + block - PAGE_SIZE));
 }
 
 /*

@@ -400,7 +400,8 @@ static void broken_cpa_sync_is_caught(struct kunit *test)
 /*
  * Sensitive allocations of several orders, the largest crossing a 2M
  * boundary: every page leaves every domain (created before and after),
- * the pages around stay, and all is back once freed.
+ * the memory past the allocation (past its block of 2M, for the small
+ * ones) stays, and all is back once freed.
  */
 static void x86_sensitive_orders(struct kunit *test)
 {
@@ -427,8 +428,9 @@ static void x86_sensitive_orders(struct kunit *test)
 			KUNIT_EXPECT_TRUE(test, view_in(init_mm.pgd, q).present);
 		}
 		KUNIT_EXPECT_FALSE(test, view_in(a->pgd, page_address(page + n - 1)).present);
-		expect_same_view(test, a->pgd, page_address(page) + (n << PAGE_SHIFT),
-				 "the page after");
+		expect_same_view(test, a->pgd,
+				 PTR_ALIGN(page_address(page) + (n << PAGE_SHIFT),
+					   PMD_SIZE), "the page after");
 		expect_checker_clean(test, a, b);
 		asi_free_sensitive_pages(page, orders[i]);
 		for (j = 0; j < n; j += max(1UL, n / 8))
@@ -439,6 +441,75 @@ static void x86_sensitive_orders(struct kunit *test)
 		asi_kunit_mm_put(mm_b);
 	}
 	asi_kunit_mm_release(mm_a);
+}
+
+static struct page *prepared_block;
+
+/* asi_sensitive_page_alloc() stub: the case's block, for a new block. */
+static struct page *hand_out_block(gfp_t gfp, unsigned int order)
+{
+	return order == ASI_BLOCK_ORDER ? prepared_block : NULL;
+}
+
+/*
+ * Small sensitive allocations share a block of 2M made sensitive whole:
+ * init_mm's 2M leaf there stays a 2M leaf (not global while the block is
+ * sensitive, global again after), where making the pages sensitive one by
+ * one would split it to 4K for good.  The restricted spaces lose the
+ * whole block until its last page is freed.
+ */
+static void x86_sensitive_keeps_large_leaf(struct kunit *test)
+{
+	struct page *tried[64], *block = NULL, *a, *b, *p;
+	struct mm_struct *mm;
+	struct asi *asi;
+	int n = 0, i;
+	void *base;
+
+	while (n < ARRAY_SIZE(tried)) {
+		p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, ASI_BLOCK_ORDER);
+		if (!p)
+			break;
+		if (kernel_leaf(page_address(p)) == 1 &&
+		    (view_in(init_mm.pgd, page_address(p)).flags & _PAGE_GLOBAL)) {
+			block = p;
+			break;
+		}
+		tried[n++] = p;
+	}
+	while (n--)
+		__free_pages(tried[n], ASI_BLOCK_ORDER);
+	if (!block)
+		kunit_skip(test, "no free 2M leaf in the direct map");
+	base = page_address(block);
+
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	prepared_block = block;
+	kunit_activate_static_stub(test, asi_sensitive_page_alloc,
+				   hand_out_block);
+	a = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	b = asi_alloc_sensitive_pages(GFP_KERNEL, 3);
+	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
+	KUNIT_ASSERT_PTR_EQ(test, a, block);
+	/* The first free run of eight, aligned to eight. */
+	KUNIT_ASSERT_PTR_EQ(test, b, block + 8);
+
+	KUNIT_EXPECT_EQ(test, kernel_leaf(base), 1);
+	KUNIT_EXPECT_FALSE(test, view_in(init_mm.pgd, base).flags & _PAGE_GLOBAL);
+	for (i = 0; i < 1 << ASI_BLOCK_ORDER; i += 73)
+		KUNIT_EXPECT_FALSE(test, view_in(asi->pgd, base + i * PAGE_SIZE).present);
+	expect_same_view(test, asi->pgd, base + PMD_SIZE, "past the block");
+	expect_checker_clean(test, asi, NULL);
+
+	asi_free_sensitive_pages(a, 0);
+	KUNIT_EXPECT_FALSE(test, view_in(asi->pgd, base).present);
+	asi_free_sensitive_pages(b, 3);
+	KUNIT_EXPECT_EQ(test, kernel_leaf(base), 1);
+	KUNIT_EXPECT_TRUE(test, view_in(init_mm.pgd, base).flags & _PAGE_GLOBAL);
+	for (i = 0; i < 1 << ASI_BLOCK_ORDER; i += 73)
+		expect_same_view(test, asi->pgd, base + i * PAGE_SIZE, "freed");
+	expect_checker_clean(test, asi, NULL);
+	asi_kunit_mm_release(mm);
 }
 
 /*
@@ -486,6 +557,7 @@ static struct kunit_case asi_x86_cpa_cases[] = {
 	KUNIT_CASE_PARAM(x86_cpa_reaches_restricted, cpa_gen_params),
 	KUNIT_CASE(broken_cpa_sync_is_caught),
 	KUNIT_CASE(x86_sensitive_orders),
+	KUNIT_CASE(x86_sensitive_keeps_large_leaf),
 	KUNIT_CASE(x86_sensitive_across_1g),
 	{}
 };
