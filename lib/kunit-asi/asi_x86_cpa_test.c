@@ -21,6 +21,7 @@
 #include <linux/pgtable.h>
 #include <linux/set_memory.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <asm/set_memory.h>
 #include <asm/tlbflush.h>
 
@@ -353,6 +354,46 @@ static void x86_cpa_reaches_restricted(struct kunit *test)
 	target_release(&t);
 }
 
+/*
+ * Module and BPF text is made read-only through its vmalloc address; CPA
+ * changes the direct-map alias too (cpa_process_alias()), and the
+ * restricted spaces follow both.
+ */
+static void x86_cpa_vmalloc_alias(struct kunit *test)
+{
+	const u64 want = 0xa11a5ULL;
+	struct mm_struct *mm;
+	unsigned long exits;
+	struct page *page;
+	struct asi *asi;
+	bool stayed;
+	u64 *p, *alias, v = want;
+
+	p = vmalloc(PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	*p = want;
+	page = vmalloc_to_page(p);
+	alias = page_address(page);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	KUNIT_ASSERT_EQ(test, set_memory_ro((unsigned long)p, 1), 0);
+
+	expect_same_view(test, asi->pgd, p, "vmalloc address");
+	expect_same_view(test, asi->pgd, alias, "direct-map alias");
+	KUNIT_EXPECT_FALSE(test, view_in(init_mm.pgd, alias).flags & _PAGE_RW);
+	expect_checker_clean(test, asi, NULL);
+	KUNIT_EXPECT_EQ(test, access_inside(test, asi, alias, true, &v, &exits,
+					    &stayed), -EFAULT);
+	KUNIT_EXPECT_EQ(test, exits, 1);
+
+	KUNIT_ASSERT_EQ(test, set_memory_rw((unsigned long)p, 1), 0);
+	expect_same_view(test, asi->pgd, alias, "direct-map alias, undone");
+	KUNIT_EXPECT_EQ(test, access_inside(test, asi, alias, true, &v, &exits,
+					    &stayed), 0);
+	KUNIT_EXPECT_TRUE(test, stayed);
+	asi_kunit_mm_release(mm);
+	vfree(p);
+}
+
 static void skip_sync(unsigned long start, unsigned long end)
 {
 }
@@ -555,6 +596,7 @@ static void x86_sensitive_across_1g(struct kunit *test)
 
 static struct kunit_case asi_x86_cpa_cases[] = {
 	KUNIT_CASE_PARAM(x86_cpa_reaches_restricted, cpa_gen_params),
+	KUNIT_CASE(x86_cpa_vmalloc_alias),
 	KUNIT_CASE(broken_cpa_sync_is_caught),
 	KUNIT_CASE(x86_sensitive_orders),
 	KUNIT_CASE(x86_sensitive_keeps_large_leaf),

@@ -17,6 +17,7 @@
 #include <linux/pgtable.h>
 #include <linux/preempt.h>
 #include <linux/sched/mm.h>
+#include <linux/set_memory.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -280,6 +281,7 @@ enum remote_cmd {
 	REMOTE_READ_KERNEL,	/* read the u64 at a kernel address */
 	REMOTE_READ_USER,	/* read the u64 at a user address of the mm */
 	REMOTE_ENTER_READ,	/* enter, then read at a kernel address */
+	REMOTE_READ_NOFAULT,	/* read at a kernel address that may be gone */
 	REMOTE_STOP,
 };
 
@@ -327,6 +329,10 @@ static void remote_run(struct remote *r)
 		/* A fault inside the domain leaves it and is retried. */
 		r->value = READ_ONCE(*(u64 *)r->addr);
 		r->ret = 0;
+		break;
+	case REMOTE_READ_NOFAULT:
+		r->ret = copy_from_kernel_nofault(&r->value, (void *)r->addr,
+						  sizeof(r->value));
 		break;
 	case REMOTE_READ_USER:
 		pagefault_disable();
@@ -576,6 +582,60 @@ static void smp_kernel_range_flushed(struct kunit *test)
 	free_vm_area(area);
 	for (i = 0; i < 2; i++)
 		__free_page(pages[i]);
+}
+
+/*
+ * (e) The kernel removes a page from its direct map (set_memory_np()) that
+ * another CPU has read from inside a domain, its translation cached: CPA
+ * takes the restricted tables along and its flush reaches that CPU, whose
+ * next read from inside faults out and never returns data.  The page is
+ * next to a sensitive one, so the template owns the table that maps it.
+ * Put back (set_memory_p()), it reads again from inside.
+ */
+static void smp_cpa_reaches_remote(struct kunit *test)
+{
+	struct asi_class_stats before, after;
+	struct page *pair, *page;
+	struct mm_struct *mm;
+	struct remote *r;
+	unsigned long va;
+	struct asi *asi;
+	int cpu;
+
+	cpu = this_cpu_of_n(test, 2);
+	pair = alloc_pages(GFP_KERNEL, 1);
+	KUNIT_ASSERT_NOT_NULL(test, pair);
+	split_page(pair, 1);
+	asi_kunit_alloc_sensitive(test, pair, 0);
+	page = pair + 1;
+	va = (unsigned long)page_address(page);
+	*(u64 *)va = 0x5eed;
+
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	r = remote_start(test, mm, asi, cpu);
+	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER_READ, va), 0);
+	KUNIT_EXPECT_EQ(test, r->value, 0x5eedULL);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+
+	KUNIT_ASSERT_EQ(test, set_memory_np(va, 1), 0);
+	before = test_stats(test);
+	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_READ_NOFAULT, va),
+			-EFAULT);
+	KUNIT_EXPECT_TRUE(test, r->inside_before);
+	KUNIT_EXPECT_FALSE(test, r->inside_after);
+	after = test_stats(test);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
+
+	KUNIT_ASSERT_EQ(test, set_memory_p(va, 1), 0);
+	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_READ_NOFAULT, va), 0);
+	KUNIT_EXPECT_EQ(test, r->value, 0x5eedULL);
+	KUNIT_EXPECT_TRUE(test, r->inside_after);
+	kunit_release_action(test, remote_stop, r);
+	asi_kunit_mm_release(mm);
+	asi_free_sensitive_pages(pair, 0);
+	__free_page(page);
 }
 
 /*
@@ -933,6 +993,7 @@ static struct kunit_case asi_x86_cpus_cases[] = {
 	KUNIT_CASE(smp_user_page_changed),
 	KUNIT_CASE(smp_kernel_range_flushed),
 	KUNIT_CASE(smp_sensitive_alloc_free),
+	KUNIT_CASE(smp_cpa_reaches_remote),
 	KUNIT_CASE(smp_other_mm_teardown),
 	KUNIT_CASE(smp_two_domains_one_mm),
 	KUNIT_CASE(smp_pcid_fresh_after_remote_flush),
