@@ -964,19 +964,28 @@ static void presplit(struct kunit *test, struct page *page)
 	free_sensitive(page);
 }
 
-/* Enter @asi, access kernel address @addr, leave; was it still inside? */
-static bool kernel_access_in_domain(struct asi *asi, unsigned long addr,
-				    unsigned long *pfn, int *ret)
+/*
+ * Enter @asi, read (or @write) kernel address @addr, leave; was it still
+ * inside?
+ */
+static bool kernel_rw_in_domain(struct asi *asi, unsigned long addr,
+				bool write, unsigned long *pfn, int *ret)
 {
 	bool inside;
 
 	preempt_disable();
 	asi_enter(asi);
-	*ret = asi_um_tlb_access(addr, false, pfn);
+	*ret = asi_um_tlb_access_rw(addr, false, write, pfn);
 	inside = asi_is_restricted();
 	asi_exit();
 	preempt_enable();
 	return inside;
+}
+
+static bool kernel_access_in_domain(struct asi *asi, unsigned long addr,
+				    unsigned long *pfn, int *ret)
+{
+	return kernel_rw_in_domain(asi, addr, false, pfn, ret);
 }
 
 /*
@@ -1082,20 +1091,12 @@ static void kernel_table_freed(struct kunit *test, struct probe *p)
 	asi_kunit_mm_release(mm);
 }
 
-/* Enter @asi, write kernel address @addr, leave; was it still inside? */
 static bool kernel_write_in_domain(struct asi *asi, unsigned long addr,
 				   int *ret)
 {
 	unsigned long pfn;
-	bool inside;
 
-	preempt_disable();
-	asi_enter(asi);
-	*ret = asi_um_tlb_access_rw(addr, false, true, &pfn);
-	inside = asi_is_restricted();
-	asi_exit();
-	preempt_enable();
-	return inside;
+	return kernel_rw_in_domain(asi, addr, true, &pfn, ret);
 }
 
 /*
