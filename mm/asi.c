@@ -24,7 +24,7 @@
  * 4. Because a domain is never re-initialized inside an mm, teardown does
  *    not need to bump the mm's TLB generation.  What does need care is an
  *    ASID slot that passes to a new mm: the restricted PCIDs of that slot
- *    may hold the old mm's translations (asi_invalidate_slot()).
+ *    may hold the old mm's translations (asi_slot_mark_stale()).
  * 5. asi_enter() warns if asi->mm != current->mm.  A CPU inside a domain
  *    runs a task holding the domain's mm (task->mm or task->active_mm), so
  *    the domain cannot be freed under it.
@@ -55,6 +55,8 @@
 #include <asm/tlbflush.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
+
+#include "asi_internal.h"
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/asi.h>
@@ -96,10 +98,48 @@ static DEFINE_PER_CPU(struct asi_pcpu_stats[ASI_MAX_NUM_CLASSES], asi_stats);
 static struct asi_class {
 	const struct asi_class_ops *ops;
 	atomic_t nr_domains;
+	struct dentry *debugfs;
 } asi_classes[ASI_MAX_NUM_CLASSES];
 
 /* Serializes class registration against domain creation. */
 static DEFINE_MUTEX(asi_class_lock);
+
+static int asi_stats_show(struct seq_file *m, void *v)
+{
+	enum asi_class_id id = (uintptr_t)m->private;
+	struct asi_class_stats s;
+
+	asi_get_class_stats(id, &s);
+	seq_printf(m, "domains %lu\nenters %lu\nexits %lu\nfault_exits %lu\n"
+		   "flushes %lu\nflushes_deferred %lu\n", s.domains, s.enters,
+		   s.exits, s.fault_exits, s.flushes, s.flushes_deferred);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_stats);
+
+/*
+ * /sys/kernel/debug/asi/<name>/stats, while the class is registered: the
+ * counters of asi_get_class_stats(), under the class's own name.  Called
+ * with asi_class_lock held.
+ */
+static void asi_class_debugfs(enum asi_class_id class_id)
+{
+	struct asi_class *class = &asi_classes[class_id];
+	struct dentry *root;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_FS))
+		return;
+	if (!class->ops) {
+		debugfs_remove(class->debugfs);
+		class->debugfs = NULL;
+		return;
+	}
+	root = debugfs_lookup("asi", NULL) ?: debugfs_create_dir("asi", NULL);
+	class->debugfs = debugfs_create_dir(class->ops->name, root);
+	debugfs_create_file("stats", 0400, class->debugfs,
+			    (void *)(uintptr_t)class_id, &asi_stats_fops);
+	dput(root);
+}
 
 /* On unless booted with asi=off or mitigations=off; see asi_setup(). */
 DEFINE_STATIC_KEY_FALSE(asi_enabled_key);
@@ -161,8 +201,9 @@ static bool asi_class_id_valid(enum asi_class_id class_id)
 /**
  * asi_register_class() - make a class available to asi_init()
  * @class_id: the class.
- * @ops: its name and enter/exit hooks; must stay valid until
- *	asi_unregister_class() succeeds.
+ * @ops: its name (also of its debugfs directory, asi/<name>) and its
+ *	enter/exit hooks; must stay valid until asi_unregister_class()
+ *	succeeds.
  *
  * Context: process context, may sleep.
  * Return: 0, -EBUSY if the class is already registered, or -EINVAL (with a
@@ -179,10 +220,13 @@ int asi_register_class(enum asi_class_id class_id,
 		return -EINVAL;
 
 	mutex_lock(&asi_class_lock);
-	if (asi_classes[class_id].ops)
+	if (asi_classes[class_id].ops) {
 		err = -EBUSY;
-	else
+	} else {
 		asi_classes[class_id].ops = ops;
+		if (asi_enabled())
+			asi_class_debugfs(class_id);
+	}
 	mutex_unlock(&asi_class_lock);
 	return err;
 }
@@ -214,6 +258,8 @@ int asi_unregister_class(enum asi_class_id class_id)
 		err = -EBUSY;
 	else
 		asi_classes[class_id].ops = NULL;
+	if (!err)
+		asi_class_debugfs(class_id);
 	mutex_unlock(&asi_class_lock);
 	return err;
 }
@@ -394,7 +440,7 @@ EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
  * range flush does not reach those PCIDs: it leaves ASI first and
  * invalidates the normal PCID only.  So each edit bumps the generation,
  * and a CPU that has not seen it flushes every restricted PCID on its
- * next entry (asi_flush_kernel_tables()).  A CPU inside a domain at the
+ * next entry (asi_kernel_tables_catch_up()).  A CPU inside a domain at the
  * time of the edit does not stay there with the old tables: the caller's
  * kernel range flush (asi_alloc_sensitive_pages(),
  * asi_free_sensitive_pages()) interrupts every CPU.  For a short range
@@ -430,6 +476,25 @@ void asi_kernel_tables_edited(void)
 }
 
 /**
+ * asi_kernel_range_changed() - init_mm's kernel half changed in a range
+ * @start: first address.
+ * @end: end of the range.
+ *
+ * Called by the architecture after each change of init_mm's kernel
+ * mappings it makes (x86: the page-attribute code, CPA, and memory
+ * hotplug), before the TLB flush that makes the change effective, so that
+ * the restricted spaces map the range as init_mm does, minus sensitive
+ * memory, by the time anybody relies on the change.
+ *
+ * Context: any.
+ */
+void asi_kernel_range_changed(unsigned long start, unsigned long end)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_kernel_range_changed, start, end);
+	asi_arch_sync_kernel_range(start, end);
+}
+
+/**
  * asi_kernel_entry_changed() - the backend changed a restricted kernel entry
  * @was_table: the old entry pointed to a table.
  * @was_global: the old entry was a global leaf.
@@ -454,26 +519,26 @@ void asi_kernel_entry_changed(bool was_table, bool was_global)
 }
 
 /**
- * asi_flush_kernel_tables() - flush every restricted PCID after a table edit
+ * asi_kernel_tables_catch_up() - flush every restricted PCID after a table edit
  *
  * On entry: if the restricted kernel tables changed since this CPU last
  * looked, every restricted PCID of this CPU must be flushed on its next
  * entry, as an ASID slot handed to another mm is.
  */
-VISIBLE_IF_KUNIT void asi_flush_kernel_tables(void)
+VISIBLE_IF_KUNIT void asi_kernel_tables_catch_up(void)
 {
 	long gen = atomic_long_read(&asi_kernel_tables_gen);
 
-	KUNIT_STATIC_STUB_REDIRECT(asi_flush_kernel_tables);
+	KUNIT_STATIC_STUB_REDIRECT(asi_kernel_tables_catch_up);
 	if (__this_cpu_read(asi_kernel_tables_seen) == gen)
 		return;
 	memset(this_cpu_ptr(&asi_pcid_fresh), 0, sizeof(asi_pcid_fresh));
 	__this_cpu_write(asi_kernel_tables_seen, gen);
 }
-EXPORT_SYMBOL_IF_KUNIT(asi_flush_kernel_tables);
+EXPORT_SYMBOL_IF_KUNIT(asi_kernel_tables_catch_up);
 
 /**
- * asi_flush_on_entry() - must entering this PCID flush it?
+ * asi_pcid_mark_fresh() - must entering this PCID flush it?
  * @slot: the ASID slot.
  * @class_id: the domain's class.
  *
@@ -483,19 +548,19 @@ EXPORT_SYMBOL_IF_KUNIT(asi_flush_kernel_tables);
  *
  * Return: true if the CR3 write must flush the PCID.
  */
-VISIBLE_IF_KUNIT bool asi_flush_on_entry(unsigned int slot,
+VISIBLE_IF_KUNIT bool asi_pcid_mark_fresh(unsigned int slot,
 					 enum asi_class_id class_id)
 {
 	unsigned long *fresh = this_cpu_ptr(&asi_pcid_fresh[slot]);
 	bool stale;
 
-	KUNIT_STATIC_STUB_REDIRECT(asi_flush_on_entry, slot, class_id);
-	asi_flush_kernel_tables();
+	KUNIT_STATIC_STUB_REDIRECT(asi_pcid_mark_fresh, slot, class_id);
+	asi_kernel_tables_catch_up();
 	stale = !(*fresh & BIT(class_id));
 	*fresh |= BIT(class_id);
 	return stale;
 }
-EXPORT_SYMBOL_IF_KUNIT(asi_flush_on_entry);
+EXPORT_SYMBOL_IF_KUNIT(asi_pcid_mark_fresh);
 
 /**
  * asi_flush_pcid_addr() - INVPCID individual-address in a domain's PCID
@@ -524,19 +589,19 @@ VISIBLE_IF_KUNIT void asi_flush_loaded_addr(unsigned long addr)
 EXPORT_SYMBOL_IF_KUNIT(asi_flush_loaded_addr);
 
 /**
- * asi_flush_deferred() - flush a domain's PCID on its next entry
+ * asi_pcid_mark_stale() - flush a domain's PCID on its next entry
  * @slot: the ASID slot.
  * @class_id: the domain's class.
  *
  * Without INVPCID a PCID that is not loaded cannot be reached.
  */
-VISIBLE_IF_KUNIT void asi_flush_deferred(unsigned int slot,
+VISIBLE_IF_KUNIT void asi_pcid_mark_stale(unsigned int slot,
 					 enum asi_class_id class_id)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_flush_deferred, slot, class_id);
+	KUNIT_STATIC_STUB_REDIRECT(asi_pcid_mark_stale, slot, class_id);
 	__this_cpu_and(asi_pcid_fresh[slot], ~BIT(class_id));
 }
-EXPORT_SYMBOL_IF_KUNIT(asi_flush_deferred);
+EXPORT_SYMBOL_IF_KUNIT(asi_pcid_mark_stale);
 
 /**
  * asi_flush_kernel_range() - drop every CPU's translations of a kernel range
@@ -589,7 +654,7 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 			  slot))
 		return 0;
 
-	flush = asi_flush_on_entry(slot, asi->class_id);
+	flush = asi_pcid_mark_fresh(slot, asi->class_id);
 	__this_cpu_write(asi_cpu_slot, slot);
 	return asi_arch_cr3(asi->pgd, slot, asi->class_id, !flush);
 }
@@ -611,7 +676,7 @@ static unsigned long asi_unrestricted_cr3(void)
 			    ASI_NORMAL_SPACE, true);
 }
 
-static void asi_leave(struct asi *asi, enum asi_exit_reason reason)
+static void asi_before_exit(struct asi *asi, enum asi_exit_reason reason)
 {
 	const struct asi_class_ops *ops = asi_classes[asi->class_id].ops;
 
@@ -653,7 +718,7 @@ void asi_enter(struct asi *asi)
 	if (!cr3)
 		goto out;
 	if (prev)
-		asi_leave(prev, ASI_EXIT_SWITCH);
+		asi_before_exit(prev, ASI_EXIT_SWITCH);
 	/*
 	 * Published before the CR3 write, as the exit path clears it after
 	 * its own, so that no fault ever runs on a restricted CR3 the fault
@@ -679,7 +744,7 @@ out:
 }
 EXPORT_SYMBOL_GPL(asi_enter);
 
-static void asi_exit_reason(enum asi_exit_reason reason)
+static void asi_switch_out(enum asi_exit_reason reason)
 {
 	unsigned long flags;
 	struct asi *asi;
@@ -687,7 +752,7 @@ static void asi_exit_reason(enum asi_exit_reason reason)
 	local_irq_save(flags);
 	asi = this_cpu_read(asi_cpu_curr);
 	if (asi) {
-		asi_leave(asi, reason);
+		asi_before_exit(asi, reason);
 		asi_arch_write_cr3(asi_unrestricted_cr3());
 		this_cpu_write(asi_cpu_curr, NULL);
 	}
@@ -704,7 +769,7 @@ static void asi_exit_reason(enum asi_exit_reason reason)
  */
 void __asi_exit(void)
 {
-	asi_exit_reason(ASI_EXIT_CALL);
+	asi_switch_out(ASI_EXIT_CALL);
 }
 EXPORT_SYMBOL_GPL(__asi_exit);
 
@@ -730,7 +795,7 @@ bool asi_handle_fault(unsigned long addr)
 	asi = this_cpu_read(asi_cpu_curr);
 	__this_cpu_inc(asi_stats[asi->class_id].fault_exits);
 	trace_asi_fault_exit(asi->class_id, addr);
-	asi_exit_reason(ASI_EXIT_FAULT);
+	asi_switch_out(ASI_EXIT_FAULT);
 	return true;
 }
 
@@ -754,7 +819,7 @@ struct asi *asi_get_current(void)
 EXPORT_SYMBOL_GPL(asi_get_current);
 
 /**
- * asi_invalidate_slot() - the restricted PCIDs of an ASID slot are stale
+ * asi_slot_mark_stale() - the restricted PCIDs of an ASID slot are stale
  * @slot: the slot on this CPU.
  *
  * Called by the backend, with interrupts disabled, when the kernel hands
@@ -762,9 +827,9 @@ EXPORT_SYMBOL_GPL(asi_get_current);
  * restricted PCIDs may hold translations that are no longer valid, so the
  * next entry into each of them must flush it.
  */
-void asi_invalidate_slot(unsigned int slot)
+void asi_slot_mark_stale(unsigned int slot)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_invalidate_slot, slot);
+	KUNIT_STATIC_STUB_REDIRECT(asi_slot_mark_stale, slot);
 	if (ASI_WARN_ONCE(slot >= ASI_ARCH_NR_ASID_SLOTS,
 			  "%s(): slot %u out of range\n", __func__, slot))
 		return;
@@ -813,7 +878,7 @@ void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr)
 			asi_flush_loaded_addr(addr);
 			__this_cpu_inc(asi_stats[i].flushes);
 		} else {
-			asi_flush_deferred(slot, i);
+			asi_pcid_mark_stale(slot, i);
 			__this_cpu_inc(asi_stats[i].flushes_deferred);
 		}
 	}
@@ -1099,13 +1164,13 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 EXPORT_SYMBOL_GPL(asi_free_sensitive_pages);
 
 /**
- * asi_class_stats() - read the counters of a class
+ * asi_get_class_stats() - read the counters of a class
  * @class_id: the class.
  * @stats: filled in, summed over all CPUs.
  *
  * Return: 0, or -EINVAL for a bad class id.
  */
-int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats)
+int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats)
 {
 	int cpu;
 
@@ -1125,7 +1190,7 @@ int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(asi_class_stats);
+EXPORT_SYMBOL_GPL(asi_get_class_stats);
 
 #ifdef CONFIG_DEBUG_ASI
 /**
@@ -1209,41 +1274,4 @@ static int __init asi_check_tables_at_boot(void)
 late_initcall_sync(asi_check_tables_at_boot);
 #endif /* CONFIG_DEBUG_ASI */
 
-#ifdef CONFIG_DEBUG_FS
-static const char *const asi_class_names[ASI_MAX_NUM_CLASSES] = {
-	[ASI_CLASS_KVM] = "kvm",
-	[ASI_CLASS_USERSPACE] = "userspace",
-	[ASI_CLASS_TEST] = "test",
-};
 
-static int asi_stats_show(struct seq_file *m, void *v)
-{
-	enum asi_class_id id = (uintptr_t)m->private;
-	struct asi_class_stats s;
-
-	asi_class_stats(id, &s);
-	seq_printf(m, "domains %lu\nenters %lu\nexits %lu\nfault_exits %lu\n"
-		   "flushes %lu\nflushes_deferred %lu\n", s.domains, s.enters,
-		   s.exits, s.fault_exits, s.flushes, s.flushes_deferred);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(asi_stats);
-
-/* /sys/kernel/debug/asi/<class>/stats: the counters of asi_class_stats(). */
-static int __init asi_debugfs_init(void)
-{
-	struct dentry *root, *dir;
-	enum asi_class_id id;
-
-	if (!asi_enabled())
-		return 0;
-	root = debugfs_create_dir("asi", NULL);
-	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
-		dir = debugfs_create_dir(asi_class_names[id], root);
-		debugfs_create_file("stats", 0400, dir, (void *)(uintptr_t)id,
-				    &asi_stats_fops);
-	}
-	return 0;
-}
-late_initcall(asi_debugfs_init);
-#endif

@@ -70,24 +70,8 @@ struct asi_class_stats {
  */
 #define ASI_BLOCK_ORDER		(PMD_SHIFT - PAGE_SHIFT)
 
-/* The class argument of asi_arch_cr3() that means the normal space. */
-#define ASI_NORMAL_SPACE	(-1)
-
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 
-#include <asm/asi.h>
-
-/**
- * struct asi - one restricted address space (a domain)
- * @pgd: the restricted page table, owned by the backend.
- * @mm: the mm the domain belongs to; it outlives the domain.
- * @class_id: the domain's class.
- */
-struct asi {
-	pgd_t *pgd;
-	struct mm_struct *mm;
-	enum asi_class_id class_id;
-};
 
 DECLARE_STATIC_KEY_FALSE(asi_enabled_key);
 DECLARE_PER_CPU(struct asi *, asi_cpu_curr);
@@ -128,11 +112,10 @@ struct asi *asi_get_current(void);
 void asi_init_mm_state(struct mm_struct *mm);
 void asi_destroy_mm_state(struct mm_struct *mm);
 void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr);
-void asi_invalidate_slot(unsigned int slot);
-void asi_kernel_tables_edited(void);
-void asi_kernel_entry_changed(bool was_table, bool was_global);
+void asi_slot_mark_stale(unsigned int slot);
+void asi_kernel_range_changed(unsigned long start, unsigned long end);
 bool asi_handle_fault(unsigned long addr);
-int asi_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
+int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order);
 void asi_free_sensitive_pages(struct page *page, unsigned int order);
 
@@ -147,100 +130,6 @@ static __always_inline void asi_exit(void)
 	if (asi_is_restricted())
 		__asi_exit();
 }
-
-/*
- * The backend interface: the machine effects the core needs.  Every
- * architecture that supports ASI implements these; see arch/x86/mm/asi.c
- * and arch/um/asi/.  Except for the page table calls they are called with
- * interrupts disabled.
- */
-
-/* Can this machine run ASI?  Called once at boot; false turns ASI off. */
-bool asi_arch_init(void);
-/* Allocate and populate @asi's restricted page table; may sleep. */
-pgd_t *asi_arch_alloc_pgd(struct asi *asi);
-/* Free it; called from __mmdrop(), so atomic-safe. */
-void asi_arch_free_pgd(struct asi *asi);
-/*
- * Remove @npages pages at @addr (direct map) from every restricted page
- * table and keep no global translation of them (@sensitive), or map them
- * again.  May sleep; the core flushes the TLBs afterwards.
- */
-int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive);
-/*
- * The CR3 value that loads @pgd: with PCIDs (@slot >= 0) tagged with the
- * PCID of ASID slot @slot for class @class_id (ASI_NORMAL_SPACE: the
- * kernel's own PCID of the slot), with the no-flush bit if @noflush.  The
- * encoding is the architecture's; the decisions are the core's.
- */
-unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush);
-/* Load a value from asi_arch_cr3(). */
-void asi_arch_write_cr3(unsigned long cr3);
-/* The mm whose normal address space this CPU has loaded. */
-struct mm_struct *asi_arch_loaded_mm(void);
-/* @mm's ASID slot on this CPU, or -1 if it has none. */
-int asi_arch_asid_slot(struct mm_struct *mm);
-/* CR4.PCIDE and INVPCID support on this CPU. */
-bool asi_arch_has_pcid(void);
-bool asi_arch_has_invpcid(void);
-/* INVPCID individual-address in the PCID of (@slot, @class_id). */
-void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr);
-/* INVLPG: drop @addr's translation in the loaded PCID. */
-void asi_arch_invlpg(unsigned long addr);
-
-#ifdef CONFIG_DEBUG_ASI
-/**
- * struct asi_kernel_map - what one kernel page-table leaf grants
- * @present: it maps anything.
- * @pfn: the first frame.
- * @write: writes allowed.
- * @exec: instruction fetches allowed.
- * @user: user-mode accesses allowed.
- * @global: the translation is global (survives CR3 writes).
- * @attrs: memory type and encryption, in the backend's encoding, which
- *	must be equal for the two sides to map the same memory the same way.
- * @raw: the entry as the backend holds it, for the report.
- */
-struct asi_kernel_map {
-	bool present;
-	unsigned long pfn;
-	bool write, exec, user, global;
-	u64 attrs;
-	u64 raw;
-};
-
-bool asi_kernel_map_widens(const struct asi_kernel_map *normal,
-			   const struct asi_kernel_map *restricted);
-void asi_report_widening(unsigned long addr, unsigned int level,
-			 const struct asi_kernel_map *normal,
-			 const struct asi_kernel_map *restricted);
-unsigned long asi_check_tables(pgd_t *pgd);
-/*
- * Walk the kernel half of restricted table @pgd (NULL: the template every
- * restricted table copies) and init_mm's, calling asi_kernel_map_widens()
- * on each pair of leaves and asi_report_widening() where it is true.
- * Returns the number of reports.
- */
-unsigned long asi_arch_check_tables(pgd_t *pgd);
-#endif
-
-#if IS_ENABLED(CONFIG_KUNIT)
-/*
- * Test seams: KUnit static stubs redirect these to inject failures, or to
- * leave out exactly one of the flushes the core issues.
- */
-struct asi *asi_domain_alloc(void);
-struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);
-struct page *asi_block_alloc(gfp_t gfp, unsigned int order);
-int asi_asid_slot(struct mm_struct *mm);
-bool asi_flush_on_entry(unsigned int slot, enum asi_class_id class_id);
-void asi_flush_pcid_addr(unsigned int slot, enum asi_class_id class_id,
-			 unsigned long addr);
-void asi_flush_loaded_addr(unsigned long addr);
-void asi_flush_deferred(unsigned int slot, enum asi_class_id class_id);
-void asi_flush_kernel_range(unsigned long start, unsigned long end);
-void asi_flush_kernel_tables(void);
-#endif
 
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
@@ -276,12 +165,14 @@ static inline void asi_tlb_flush_one_user(struct mm_struct *mm,
 {
 }
 
-static inline void asi_invalidate_slot(unsigned int slot) { }
-static inline void asi_kernel_tables_edited(void) { }
-static inline void asi_kernel_entry_changed(bool was_table, bool was_global) { }
+static inline void asi_slot_mark_stale(unsigned int slot) { }
+static inline void asi_kernel_range_changed(unsigned long start,
+					    unsigned long end)
+{
+}
 static inline bool asi_handle_fault(unsigned long addr) { return false; }
 
-static inline int asi_class_stats(enum asi_class_id class_id,
+static inline int asi_get_class_stats(enum asi_class_id class_id,
 				  struct asi_class_stats *stats)
 {
 	return -EOPNOTSUPP;

@@ -11,7 +11,7 @@
  * enum asi_class_id - the classes of restricted address space
  * @ASI_CLASS_KVM: KVM guest execution.
  * @ASI_CLASS_USERSPACE: userspace processes.
- * @ASI_CLASS_TEST: reserved for the KUnit suites.
+ * @ASI_CLASS_TEST: the KUnit suites' own; only when they are built.
  * @ASI_MAX_NUM_CLASSES: number of classes; not a valid id.
  *
  * Each mm has at most one domain (struct asi) per class.
@@ -19,7 +19,9 @@
 enum asi_class_id {
 	ASI_CLASS_KVM,
 	ASI_CLASS_USERSPACE,
+#if IS_ENABLED(CONFIG_ASI_KUNIT_TEST)
 	ASI_CLASS_TEST,
+#endif
 	ASI_MAX_NUM_CLASSES,
 };
 

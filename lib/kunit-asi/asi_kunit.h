@@ -3,6 +3,12 @@
 #define _ASI_KUNIT_H
 
 #include <kunit/test.h>
+#include <linux/asi.h>
+
+#ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
+/* The suites test the core and its backends from the inside. */
+#include "../../mm/asi_internal.h"
+#endif
 
 struct asi;
 struct mm_struct;

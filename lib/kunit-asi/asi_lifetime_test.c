@@ -119,7 +119,7 @@ static struct asi_class_stats stats_of(struct kunit *test, enum asi_class_id id)
 {
 	struct asi_class_stats s;
 
-	KUNIT_EXPECT_EQ(test, asi_class_stats(id, &s), 0);
+	KUNIT_EXPECT_EQ(test, asi_get_class_stats(id, &s), 0);
 	return s;
 }
 
@@ -478,7 +478,7 @@ static void checking_destroy_mm_state(struct mm_struct *mm)
 	seen_teardown.cleared = true;
 	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
 		seen_teardown.cleared &= !mm->asi[id];
-		asi_class_stats(id, &s);
+		asi_get_class_stats(id, &s);
 		seen_teardown.flushes += s.flushes + s.flushes_deferred;
 	}
 }
@@ -499,7 +499,7 @@ static void asi_teardown_clears_without_flush(struct kunit *test)
 	mm = mm_with_domains(test, ALL_CLASSES, asi);
 	asi_kunit_mm_unuse(mm);
 	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
-		asi_class_stats(id, &s);
+		asi_get_class_stats(id, &s);
 		flushes_before += s.flushes + s.flushes_deferred;
 	}
 	mmgrab(mm);
@@ -953,16 +953,12 @@ static void asi_tracepoints(struct kunit *test)
 }
 
 /*
- * /sys/kernel/debug/asi/<class>/stats shows what asi_class_stats() counts,
- * for every class, and moves with it.
+ * /sys/kernel/debug/asi/<name>/stats shows what asi_get_class_stats()
+ * counts, for every registered class under its own name, and moves with
+ * it; a class that is unregistered takes its directory along.
  */
 static void asi_debugfs_stats(struct kunit *test)
 {
-	static const char *const names[ASI_MAX_NUM_CLASSES] = {
-		[ASI_CLASS_KVM] = "kvm",
-		[ASI_CLASS_USERSPACE] = "userspace",
-		[ASI_CLASS_TEST] = "test",
-	};
 	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
 	unsigned long enters, exits, domains;
 	struct asi_class_stats s;
@@ -983,7 +979,8 @@ static void asi_debugfs_stats(struct kunit *test)
 	preempt_enable();
 
 	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
-		snprintf(path, sizeof(path), "asi/%s/stats", names[id]);
+		snprintf(path, sizeof(path), "asi/%s/stats",
+			 test_class_ops[id].name);
 		KUNIT_ASSERT_GT_MSG(test, asi_kunit_read_debugfs(path, buf, PAGE_SIZE),
 				    0, "reading %s", path);
 		s = stats_of(test, id);
@@ -997,6 +994,15 @@ static void asi_debugfs_stats(struct kunit *test)
 			KUNIT_EXPECT_GT(test, enters, 0);
 	}
 	mm_release(mm);
+
+	KUNIT_ASSERT_EQ(test, asi_unregister_class(ASI_CLASS_TEST), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							reregister_test_class,
+							NULL), 0);
+	snprintf(path, sizeof(path), "asi/%s/stats",
+		 test_class_ops[ASI_CLASS_TEST].name);
+	KUNIT_EXPECT_EQ(test, asi_kunit_read_debugfs(path, buf, PAGE_SIZE),
+			-ENOENT);
 }
 
 /* A backend naming an ASID slot it does not have is warned about. */
@@ -1005,10 +1011,10 @@ static void asi_invalidate_bad_slot_warns(struct kunit *test)
 	unsigned long flags;
 
 	local_irq_save(flags);
-	asi_invalidate_slot(ASI_ARCH_NR_ASID_SLOTS);
+	asi_slot_mark_stale(ASI_ARCH_NR_ASID_SLOTS);
 	local_irq_restore(flags);
 	asi_kunit_expect_message(test, "slot 6 out of range");
-	asi_kunit_expect_warnings(test, 1, "asi_invalidate_slot");
+	asi_kunit_expect_warnings(test, 1, "asi_slot_mark_stale");
 }
 
 /*
@@ -1027,9 +1033,9 @@ static void asi_once_warnings_repeat(struct kunit *test)
 	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
 	for (i = 0; i < 2; i++) {
 		local_irq_save(flags);
-		asi_invalidate_slot(ASI_ARCH_NR_ASID_SLOTS + i);
+		asi_slot_mark_stale(ASI_ARCH_NR_ASID_SLOTS + i);
 		local_irq_restore(flags);
-		asi_kunit_expect_warnings(test, 1, "asi_invalidate_slot");
+		asi_kunit_expect_warnings(test, 1, "asi_slot_mark_stale");
 		asi_get_current();
 		asi_kunit_expect_warnings(test, 1, "asi_get_current");
 		preempt_disable();

@@ -107,7 +107,7 @@ static void asi_off_nothing_counted(struct kunit *test)
 	struct mm_struct *mm = asi_kunit_mm_new(test);
 	struct asi *asi;
 
-	KUNIT_ASSERT_EQ(test, asi_class_stats(ASI_CLASS_KVM, &before), 0);
+	KUNIT_ASSERT_EQ(test, asi_get_class_stats(ASI_CLASS_KVM, &before), 0);
 	asi_kunit_mm_use(mm);
 	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
 	asi_enter(asi);
@@ -116,7 +116,7 @@ static void asi_off_nothing_counted(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, mm->asi[ASI_CLASS_KVM]);
 	asi_kunit_mm_unuse(mm);
 	asi_kunit_mm_put(mm);
-	KUNIT_ASSERT_EQ(test, asi_class_stats(ASI_CLASS_KVM, &after), 0);
+	KUNIT_ASSERT_EQ(test, asi_get_class_stats(ASI_CLASS_KVM, &after), 0);
 	KUNIT_EXPECT_EQ(test, after.domains, before.domains);
 	KUNIT_EXPECT_EQ(test, after.enters, before.enters);
 	KUNIT_EXPECT_EQ(test, after.flushes + after.flushes_deferred,

@@ -540,19 +540,19 @@ struct omission {
 
 static void stub_invalidate_slot(struct kunit *test)
 {
-	kunit_activate_static_stub(test, asi_invalidate_slot, skip_slot);
+	kunit_activate_static_stub(test, asi_slot_mark_stale, skip_slot);
 }
 
 static void stub_kernel_tables(struct kunit *test)
 {
-	kunit_activate_static_stub(test, asi_flush_kernel_tables,
+	kunit_activate_static_stub(test, asi_kernel_tables_catch_up,
 				   skip_kernel_tables);
 }
 
 static const struct omission omissions[] = {
-	{ "asi_invalidate_slot", stub_invalidate_slot, asi_invalidate_slot },
-	{ "asi_flush_kernel_tables", stub_kernel_tables,
-	  asi_flush_kernel_tables },
+	{ "asi_slot_mark_stale", stub_invalidate_slot, asi_slot_mark_stale },
+	{ "asi_kernel_tables_catch_up", stub_kernel_tables,
+	  asi_kernel_tables_catch_up },
 };
 
 KUNIT_ARRAY_PARAM_DESC(omissions, omissions, name);

@@ -569,7 +569,7 @@ static void model_fault_exit(struct kunit *test)
 	normal = loaded_pcid();
 	access_addr(kaddr, false, &pfn);
 
-	asi_class_stats(ASI_CLASS_TEST, &before);
+	asi_get_class_stats(ASI_CLASS_TEST, &before);
 	preempt_disable();
 	asi_enter(asi);
 	ret[0] = asi_um_tlb_access(kaddr, false, &pfn);
@@ -578,7 +578,7 @@ static void model_fault_exit(struct kunit *test)
 	inside[1] = asi_is_restricted();
 	asi_exit();
 	preempt_enable();
-	asi_class_stats(ASI_CLASS_TEST, &after);
+	asi_get_class_stats(ASI_CLASS_TEST, &after);
 	KUNIT_EXPECT_EQ(test, ret[0], 0);
 	KUNIT_EXPECT_TRUE(test, inside[0]);
 	KUNIT_EXPECT_EQ(test, ret[1], 0);
@@ -797,7 +797,7 @@ static void user_unmapped(struct kunit *test, struct probe *p,
 
 /*
  * Without INVPCID: the domain is not loaded during the kernel's flush, so
- * its PCID is flushed on the next entry instead (asi_flush_deferred()).
+ * its PCID is flushed on the next entry instead (asi_pcid_mark_stale()).
  */
 static void user_page_unmapped_no_invpcid(struct kunit *test, struct probe *p)
 {
@@ -807,7 +807,7 @@ static void user_page_unmapped_no_invpcid(struct kunit *test, struct probe *p)
 /*
  * While the mm is not loaded on this CPU: when it is loaded again its
  * slot is flushed (x86's tlb_gen check) and the core is told the slot's
- * restricted PCIDs are stale (asi_invalidate_slot()).
+ * restricted PCIDs are stale (asi_slot_mark_stale()).
  */
 static void user_page_unmapped_elsewhere(struct kunit *test, struct probe *p)
 {
@@ -816,7 +816,7 @@ static void user_page_unmapped_elsewhere(struct kunit *test, struct probe *p)
 
 /*
  * A long range: the kernel flushes the whole normal PCID and the core is
- * told the slot's restricted PCIDs are stale (asi_invalidate_slot()), so
+ * told the slot's restricted PCIDs are stale (asi_slot_mark_stale()), so
  * the next entry flushes.
  */
 static void user_range_unmapped(struct kunit *test, struct probe *p)
@@ -874,7 +874,7 @@ static void user_page_changed_while_inside(struct kunit *test,
 /*
  * An mm torn down, and its ASID slot handed to a new mm that maps other
  * memory at the same address: the new mm's first entry into its domain
- * must flush the PCID (asi_invalidate_slot(), asi_flush_on_entry()).
+ * must flush the PCID (asi_slot_mark_stale(), asi_pcid_mark_fresh()).
  */
 static void slot_reused(struct kunit *test, struct probe *p)
 {
@@ -1027,7 +1027,7 @@ static void sensitive_after_global(struct kunit *test, struct probe *p)
  * sensitive, so its PCID caches the tables it went through, which the
  * template shares with the normal space.  The carve-out replaces them
  * with private copies: on its next entry the domain's PCID must be
- * flushed (asi_flush_kernel_tables()), or a walk starting from the cached
+ * flushed (asi_kernel_tables_catch_up()), or a walk starting from the cached
  * table reaches the sensitive page through the normal tables.
  */
 static void kernel_table_replaced(struct kunit *test, struct probe *p)
@@ -1062,7 +1062,7 @@ static void kernel_table_replaced(struct kunit *test, struct probe *p)
  * A domain walks through the template's private tables next to a
  * sensitive page; the page is freed, and the template shares the normal
  * tables again and frees its copies.  On its next entry the domain's
- * PCID must be flushed (asi_flush_kernel_tables()), or a walk to another
+ * PCID must be flushed (asi_kernel_tables_catch_up()), or a walk to another
  * page there starts from a freed table.
  */
 static void kernel_table_freed(struct kunit *test, struct probe *p)
@@ -1103,7 +1103,7 @@ static bool kernel_write_in_domain(struct asi *asi, unsigned long addr,
  * The kernel makes a page read-only (the model's CPA) that a domain wrote
  * to before, so its PCID caches a writable translation.  The page is next
  * to a sensitive page: the template owns its page table and holds its own
- * copy of the leaf, which must follow (asi_um_kpt_sync()).  If the page
+ * copy of the leaf, which must follow (asi_kernel_range_changed()).  If the page
  * was global the kernel's own flush drops the translation in every PCID;
  * if not (@nonglobal: set_memory_nonglobal(), as the kernel may do for its
  * own reasons) that flush, in the normal PCID, does not reach the
@@ -1249,28 +1249,28 @@ struct breakage {
 static const struct breakage breakages[] = {
 	{ "asi_flush_pcid_addr", SEAM_FLUSH_PCID_ADDR, user_page_changed,
 	  "now maps pfn" },
-	{ "asi_flush_deferred", SEAM_FLUSH_DEFERRED,
+	{ "asi_pcid_mark_stale", SEAM_FLUSH_DEFERRED,
 	  user_page_unmapped_no_invpcid, "now unmapped" },
-	{ "asi_invalidate_slot on a flush while not loaded",
+	{ "asi_slot_mark_stale on a flush while not loaded",
 	  SEAM_INVALIDATE_SLOT, user_page_unmapped_elsewhere, "now unmapped" },
-	{ "asi_invalidate_slot on a whole flush", SEAM_INVALIDATE_SLOT,
+	{ "asi_slot_mark_stale on a whole flush", SEAM_INVALIDATE_SLOT,
 	  user_range_unmapped, "now unmapped" },
 	{ "asi_flush_loaded_addr", SEAM_FLUSH_LOADED_ADDR,
 	  user_page_changed_while_inside, "now maps pfn" },
-	{ "asi_invalidate_slot on slot reuse", SEAM_INVALIDATE_SLOT,
+	{ "asi_slot_mark_stale on slot reuse", SEAM_INVALIDATE_SLOT,
 	  slot_reused, "owns the PCID now" },
-	{ "asi_flush_on_entry", SEAM_FLUSH_ON_ENTRY, slot_reused,
+	{ "asi_pcid_mark_fresh", SEAM_FLUSH_ON_ENTRY, slot_reused,
 	  "owns the PCID now" },
 	{ "asi_flush_kernel_range", SEAM_FLUSH_KERNEL_RANGE,
 	  sensitive_after_global, "global kernel address" },
-	{ "asi_flush_kernel_tables on a shared table copied",
+	{ "asi_kernel_tables_catch_up on a shared table copied",
 	  SEAM_FLUSH_KERNEL_TABLES, kernel_table_replaced, "table replaced" },
-	{ "asi_flush_kernel_tables on a private table freed",
+	{ "asi_kernel_tables_catch_up on a private table freed",
 	  SEAM_FLUSH_KERNEL_TABLES, kernel_table_freed, "table freed" },
 	{ "asi_kernel_entry_changed on a non-global leaf",
 	  SEAM_KERNEL_ENTRY_CHANGED, kernel_nonglobal_made_read_only,
 	  "now maps it read-only" },
-	{ "asi_flush_kernel_tables on a non-global leaf",
+	{ "asi_kernel_tables_catch_up on a non-global leaf",
 	  SEAM_FLUSH_KERNEL_TABLES, kernel_nonglobal_made_read_only,
 	  "now maps it read-only" },
 };
@@ -1285,12 +1285,12 @@ static void *stub_out(struct kunit *test, enum seam seam)
 {
 	switch (seam) {
 	case SEAM_FLUSH_ON_ENTRY:
-		kunit_activate_static_stub(test, asi_flush_on_entry,
+		kunit_activate_static_stub(test, asi_pcid_mark_fresh,
 					   never_flush_on_entry);
-		return asi_flush_on_entry;
+		return asi_pcid_mark_fresh;
 	case SEAM_INVALIDATE_SLOT:
-		kunit_activate_static_stub(test, asi_invalidate_slot, skip_slot);
-		return asi_invalidate_slot;
+		kunit_activate_static_stub(test, asi_slot_mark_stale, skip_slot);
+		return asi_slot_mark_stale;
 	case SEAM_FLUSH_PCID_ADDR:
 		kunit_activate_static_stub(test, asi_flush_pcid_addr,
 					   skip_pcid_addr);
@@ -1300,16 +1300,16 @@ static void *stub_out(struct kunit *test, enum seam seam)
 					   skip_addr);
 		return asi_flush_loaded_addr;
 	case SEAM_FLUSH_DEFERRED:
-		kunit_activate_static_stub(test, asi_flush_deferred, skip_pcid);
-		return asi_flush_deferred;
+		kunit_activate_static_stub(test, asi_pcid_mark_stale, skip_pcid);
+		return asi_pcid_mark_stale;
 	case SEAM_FLUSH_KERNEL_RANGE:
 		kunit_activate_static_stub(test, asi_flush_kernel_range,
 					   skip_range);
 		return asi_flush_kernel_range;
 	case SEAM_FLUSH_KERNEL_TABLES:
-		kunit_activate_static_stub(test, asi_flush_kernel_tables,
+		kunit_activate_static_stub(test, asi_kernel_tables_catch_up,
 					   skip_kernel_tables);
-		return asi_flush_kernel_tables;
+		return asi_kernel_tables_catch_up;
 	case SEAM_KERNEL_ENTRY_CHANGED:
 		kunit_activate_static_stub(test, asi_kernel_entry_changed,
 					   skip_entry_changed);
@@ -1386,9 +1386,9 @@ static void broken_kernel_sync_is_caught(struct kunit *test)
 	asi_kunit_alloc_sensitive(test, pages, 0);
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
 
-	kunit_activate_static_stub(test, asi_um_kpt_sync, skip_sync);
+	kunit_activate_static_stub(test, asi_kernel_range_changed, skip_sync);
 	KUNIT_EXPECT_EQ(test, asi_um_kpt_change((void *)addr, 1, -1, false), 0);
-	kunit_deactivate_static_stub(test, asi_um_kpt_sync);
+	kunit_deactivate_static_stub(test, asi_kernel_range_changed);
 	KUNIT_EXPECT_EQ(test, asi_check_tables(asi->pgd), 1);
 	asi_kunit_expect_warnings(test, 1, "asi_check_tables");
 	/* The widening is real: the write goes through inside. */

@@ -340,7 +340,7 @@ static void fault_in_enter(struct kunit *test, bool after)
 	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
 	post_enters = 0;
 	pre_exits = 0;
-	asi_class_stats(ASI_CLASS_KVM, &before);
+	asi_get_class_stats(ASI_CLASS_KVM, &before);
 
 	preempt_disable();
 	asi_um_tlb_cr3_hook(inject_fault, &f, after);
@@ -349,7 +349,7 @@ static void fault_in_enter(struct kunit *test, bool after)
 	curr = asi_get_current();
 	st = tlb_state();
 	preempt_enable();
-	asi_class_stats(ASI_CLASS_KVM, &mid);
+	asi_get_class_stats(ASI_CLASS_KVM, &mid);
 
 	KUNIT_EXPECT_FALSE(test, inside);
 	KUNIT_EXPECT_NULL(test, curr);
@@ -374,7 +374,7 @@ static void fault_in_enter(struct kunit *test, bool after)
 	st2 = tlb_state();
 	asi_exit();
 	preempt_enable();
-	asi_class_stats(ASI_CLASS_KVM, &end);
+	asi_get_class_stats(ASI_CLASS_KVM, &end);
 	KUNIT_EXPECT_TRUE(test, again);
 	KUNIT_EXPECT_EQ(test, st2.cr3 & ~ASI_UM_CR3_NOFLUSH,
 			__pa(asi->pgd) | asi_um_pcid(st2.slot, ASI_CLASS_KVM));

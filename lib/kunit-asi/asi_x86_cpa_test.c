@@ -31,7 +31,7 @@ static unsigned long fault_exits(struct kunit *test)
 {
 	struct asi_class_stats s;
 
-	KUNIT_EXPECT_EQ(test, asi_class_stats(ASI_CLASS_TEST, &s), 0);
+	KUNIT_EXPECT_EQ(test, asi_get_class_stats(ASI_CLASS_TEST, &s), 0);
 	return s.fault_exits;
 }
 
@@ -400,7 +400,7 @@ static void skip_sync(unsigned long start, unsigned long end)
 
 /*
  * The deliberate omission: a CPA change that does not reach the restricted
- * tables (asi_sync_kernel_range() stubbed out) leaves a page read-only in
+ * tables (asi_kernel_range_changed() stubbed out) leaves a page read-only in
  * init_mm writable inside ASI.  The checker must find it, and warn.
  */
 static void broken_cpa_sync_is_caught(struct kunit *test)
@@ -418,9 +418,9 @@ static void broken_cpa_sync_is_caught(struct kunit *test)
 	*p = want;
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
 
-	kunit_activate_static_stub(test, asi_sync_kernel_range, skip_sync);
+	kunit_activate_static_stub(test, asi_kernel_range_changed, skip_sync);
 	KUNIT_ASSERT_EQ(test, set_memory_ro((unsigned long)p, 1), 0);
-	kunit_deactivate_static_stub(test, asi_sync_kernel_range);
+	kunit_deactivate_static_stub(test, asi_kernel_range_changed);
 
 	found = asi_check_tables(asi->pgd);
 	KUNIT_EXPECT_GE(test, found, 1);

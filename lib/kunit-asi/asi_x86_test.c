@@ -30,7 +30,7 @@ static unsigned long fault_exits(struct kunit *test)
 {
 	struct asi_class_stats s;
 
-	KUNIT_EXPECT_EQ(test, asi_class_stats(ASI_CLASS_TEST, &s), 0);
+	KUNIT_EXPECT_EQ(test, asi_get_class_stats(ASI_CLASS_TEST, &s), 0);
 	return s.fault_exits;
 }
 
@@ -461,7 +461,7 @@ static struct asi_class_stats test_stats(struct kunit *test)
 {
 	struct asi_class_stats s;
 
-	KUNIT_EXPECT_EQ(test, asi_class_stats(ASI_CLASS_TEST, &s), 0);
+	KUNIT_EXPECT_EQ(test, asi_get_class_stats(ASI_CLASS_TEST, &s), 0);
 	return s;
 }
 
@@ -939,10 +939,10 @@ static void x86_pcid_user_flush_fanout(struct kunit *test)
 		asi_exit();
 	}
 	for (i = 0; i < 2; i++)
-		asi_class_stats(ids[i], &before[i]);
+		asi_get_class_stats(ids[i], &before[i]);
 	asi_tlb_flush_one_user(mm, 0x400000);
 	for (i = 0; i < 2; i++)
-		asi_class_stats(ids[i], &after[i]);
+		asi_get_class_stats(ids[i], &after[i]);
 	asi_enter(asi[0]);
 	cr3 = this_cpu_read(entered_cr3);
 	asi_exit();

@@ -24,7 +24,7 @@
  * its entry at that level (a table below is then shared), or the piece of
  * a larger leaf, with its frame and its global and write bits.  Whenever
  * the normal side changes (asi_um_kpt_change(), the model's CPA) the owned
- * entries are derived again (asi_um_kpt_sync()), and each changed entry is
+ * entries are derived again (asi_kernel_range_changed()), and each changed entry is
  * reported to the core (asi_kernel_entry_changed()), which decides what
  * the restricted PCIDs must flush.
  *
@@ -53,8 +53,6 @@
 
 #define pr_fmt(fmt) "asi: TLB model: " fmt
 
-#include <kunit/static_stub.h>
-#include <kunit/visibility.h>
 #include <linux/asi.h>
 #include <linux/init.h>
 #include <linux/mm.h>
@@ -63,6 +61,7 @@
 #include <asm/tlbflush.h>
 #include <linux/xarray.h>
 
+#include "../../../mm/asi_internal.h"
 #include "model.h"
 
 enum asi_um_kpte_kind { ASI_UM_NONE, ASI_UM_TABLE, ASI_UM_LEAF };
@@ -399,22 +398,16 @@ static void asi_um_sync_table(struct asi_um_ptable *t, unsigned long start,
 	}
 }
 
-/**
- * asi_um_kpt_sync() - the normal side changed in a range
- * @start: first address.
- * @end: end of the range.
- *
- * The model's asi_sync_kernel_range(): what its CPA calls after changing
- * the normal side, before the flush.  A KUnit seam: a case leaves it out
- * to check that the checker sees what a missed change leaves behind.
+/*
+ * The backend operation: the model's CPA (below) calls the core's
+ * asi_kernel_range_changed() after changing the normal side, before its
+ * flush, as x86's does.
  */
-VISIBLE_IF_KUNIT void asi_um_kpt_sync(unsigned long start, unsigned long end)
+void asi_arch_sync_kernel_range(unsigned long start, unsigned long end)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_um_kpt_sync, start, end);
-	if (start < end)
+	if (asi_um_template_root && start < end)
 		asi_um_sync_table(asi_um_template_root, start, end - 1);
 }
-EXPORT_SYMBOL_IF_KUNIT(asi_um_kpt_sync);
 
 /*
  * The model's CPA on one page of the normal side: a large leaf on the way
@@ -463,7 +456,7 @@ static int asi_um_normal_change(unsigned long addr, int global, int write)
  * @write: the new write bit, or -1 to leave it.
  *
  * As set_memory_nonglobal()/global()/ro()/rw(): the normal side changes,
- * the template follows (asi_um_kpt_sync()), then every CPU's translations
+ * the template follows (asi_kernel_range_changed()), then every CPU's translations
  * of the range are flushed (flush_tlb_kernel_range()).
  *
  * Context: process context, may sleep.
@@ -477,7 +470,7 @@ int asi_um_kpt_change(void *addr, unsigned long npages, int global, int write)
 	mutex_lock(&asi_um_kpt_lock);
 	for (i = 0; i < npages && !err; i++)
 		err = asi_um_normal_change(start + i * PAGE_SIZE, global, write);
-	asi_um_kpt_sync(start, start + i * PAGE_SIZE);
+	asi_kernel_range_changed(start, start + i * PAGE_SIZE);
 	mutex_unlock(&asi_um_kpt_lock);
 	flush_tlb_kernel_range(start, start + i * PAGE_SIZE);
 	return err;
@@ -489,7 +482,7 @@ static int asi_um_set_global(unsigned long addr, bool global)
 {
 	int err = asi_um_normal_change(addr, global, -1);
 
-	asi_um_kpt_sync(addr, addr + PAGE_SIZE);
+	asi_kernel_range_changed(addr, addr + PAGE_SIZE);
 	return err;
 }
 

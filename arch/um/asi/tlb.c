@@ -31,7 +31,7 @@
  * does not have: ASID slots handed out as choose_new_asid() does, and the
  * local part of flush_tlb_mm_range() and flush_tlb_kernel_range(), called
  * from UML's flush_tlb_*() (patches/0004).  Like x86 it tells the core
- * when a slot changes hands (asi_invalidate_slot()) and fans user flushes
+ * when a slot changes hands (asi_slot_mark_stale()) and fans user flushes
  * out to the domains (asi_tlb_flush_one_user()).
  *
  * What the page tables say:
@@ -61,6 +61,7 @@
 #include <linux/percpu.h>
 #include <linux/pgtable.h>
 
+#include "../../../mm/asi_internal.h"
 #include "model.h"
 
 #define ASI_UM_TLB_LOG_SIZE	64
@@ -926,7 +927,7 @@ static void asi_um_load_mm(struct asi_um_tlb *tlb, struct mm_struct *mm,
 	if (tlb->pcide)
 		cr3 |= asi_um_pcid(slot, ASI_NORMAL_SPACE);
 	if (need_flush)
-		asi_invalidate_slot(slot);
+		asi_slot_mark_stale(slot);
 	else
 		cr3 |= ASI_UM_CR3_NOFLUSH;
 	asi_um_tlb_write_cr3(tlb, cr3);
@@ -1001,7 +1002,7 @@ void asi_um_flush_tlb_user(struct mm_struct *mm, unsigned long start,
 	} else {
 		/* flush_tlb_local(): reload CR3, flushing its PCID. */
 		asi_um_tlb_write_cr3(tlb, tlb->cr3 & ~ASI_UM_CR3_NOFLUSH);
-		asi_invalidate_slot(tlb->loaded_slot);
+		asi_slot_mark_stale(tlb->loaded_slot);
 	}
 out:
 	local_irq_restore(flags);
@@ -1121,7 +1122,7 @@ void asi_um_tlb_set_features(bool pcide, bool invpcid)
 	memset(tlb->slots, 0, sizeof(tlb->slots));
 	tlb->next_slot = 1;
 	for (slot = 0; slot < ASI_ARCH_NR_ASID_SLOTS; slot++)
-		asi_invalidate_slot(slot);
+		asi_slot_mark_stale(slot);
 	asi_um_load_mm(tlb, tlb->loaded_mm, 0, true);
 	local_irq_restore(flags);
 }

@@ -28,8 +28,8 @@
  *   that a restricted PGD copied from it at any time sees every later
  *   edit: the tables below its direct-map entries are owned from boot.
  * - Each change the kernel makes to init_mm's kernel half where the
- *   template may own a table calls asi_sync_kernel_range(), which derives
- *   the owned entries again: CPA after changing a range (before CPA's TLB
+ *   template may own a table calls asi_kernel_range_changed(), and the
+ *   owned entries are derived again (asi_arch_sync_kernel_range()): CPA after changing a range (before CPA's TLB
  *   flush, or the caller's for the _noflush calls), memory hot-add and
  *   hot-remove.  Deriving twice gives the same result, so the order in
  *   which racing changes are synced does not matter: the last sync reads
@@ -52,8 +52,6 @@
 
 #define pr_fmt(fmt) "asi: " fmt
 
-#include <kunit/static_stub.h>
-#include <kunit/visibility.h>
 #include <linux/asi.h>
 #include <linux/bitmap.h>
 #include <linux/cpufeature.h>
@@ -70,6 +68,8 @@
 #include <asm/set_memory.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+
+#include "../../../mm/asi_internal.h"
 
 static_assert(ASI_ARCH_NR_ASID_SLOTS == TLB_NR_DYN_ASIDS);
 static_assert(ASI_MAX_NUM_CLASSES < (1 << ASI_PCID_CLASS_BITS));
@@ -138,7 +138,7 @@ static u64 asi_leaf_pfn_mask(unsigned int level)
  *
  * Return: the entry of level @sub.
  */
-VISIBLE_IF_KUNIT u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
+u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
 				  unsigned long offset)
 {
 	u64 mask = asi_leaf_pfn_mask(level);
@@ -152,7 +152,6 @@ VISIBLE_IF_KUNIT u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
 	}
 	return phys | flags;
 }
-EXPORT_SYMBOL_IF_KUNIT(asi_sub_leaf);
 
 /*
  * An entry with the restrictions of the entries above it folded in: x86
@@ -178,7 +177,7 @@ static u64 asi_fold(u64 e, u64 rw_user, u64 nx)
  *
  * Return: the entry.
  */
-VISIBLE_IF_KUNIT u64 asi_kernel_entry(unsigned long addr, unsigned int level)
+static u64 asi_kernel_entry(unsigned long addr, unsigned int level)
 {
 	u64 *table = (u64 *)init_mm.pgd, rw_user = ~0ULL, nx = 0, e;
 	unsigned int l;
@@ -198,7 +197,6 @@ VISIBLE_IF_KUNIT u64 asi_kernel_entry(unsigned long addr, unsigned int level)
 		table = asi_entry_table(e);
 	}
 }
-EXPORT_SYMBOL_IF_KUNIT(asi_kernel_entry);
 
 /**
  * struct asi_owned - a page table the template owns
@@ -272,24 +270,15 @@ static void asi_sync_table(u64 *table, struct asi_owned *own,
 	}
 }
 
-/**
- * asi_sync_kernel_range() - init_mm's kernel half changed in a range
- * @start: first address.
- * @end: end of the range.
- *
- * Called by the kernel's page-attribute code (CPA) after each change of
- * init_mm, and by memory hotplug, before the TLB flush that makes the
- * change effective: the restricted spaces then map the range as init_mm
- * does, minus the sensitive pages.  Cheap outside the direct map, where
- * the template shares init_mm's tables.
- *
- * Context: any; takes a spinlock with interrupts disabled.
+/*
+ * Cheap outside the direct map, where the template shares init_mm's
+ * tables: only owned tables are walked.  Takes a spinlock with interrupts
+ * disabled, as CPA may run in any context (debug_pagealloc).
  */
-void asi_sync_kernel_range(unsigned long start, unsigned long end)
+void asi_arch_sync_kernel_range(unsigned long start, unsigned long end)
 {
 	unsigned long flags;
 
-	KUNIT_STATIC_STUB_REDIRECT(asi_sync_kernel_range, start, end);
 	if (!asi_template_pgd || start >= end)
 		return;
 	spin_lock_irqsave(&asi_template_lock, flags);
@@ -636,6 +625,17 @@ bool asi_arch_has_pcid(void)
 bool asi_arch_has_invpcid(void)
 {
 	return cpu_feature_enabled(X86_FEATURE_INVPCID);
+}
+
+/* As build_cr3() in arch/x86/mm/tlb.c, with ASI's PCIDs (asi_x86_pcid()). */
+unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush)
+{
+	unsigned long cr3 = __sme_pa(pgd) | tlbstate_lam_cr3_mask();
+
+	if (slot < 0)
+		return cr3;
+	cr3 |= asi_x86_pcid(slot, class_id);
+	return noflush ? cr3 | CR3_NOFLUSH : cr3;
 }
 
 void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr)

@@ -132,9 +132,7 @@ int asi_um_tlb_access(unsigned long addr, bool user, unsigned long *pfn);
 int asi_um_tlb_access_rw(unsigned long addr, bool user, bool write,
 			 unsigned long *pfn);
 int asi_um_kpt_change(void *addr, unsigned long npages, int global, int write);
-#if IS_ENABLED(CONFIG_KUNIT)
-void asi_um_kpt_sync(unsigned long start, unsigned long end);
-#endif
+
 enum asi_um_tlb_hold asi_um_tlb_cached(u16 pcid, unsigned long addr,
 				       bool user);
 void asi_um_tlb_invlpg(unsigned long addr, bool user);

@@ -26,20 +26,12 @@
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 /*
  * The PCID of ASID slot @slot for class @class_id (ASI_NORMAL_SPACE: the
- * kernel's own), in arch/x86/mm/tlb.c.
+ * kernel's own, kern_pcid()), in arch/x86/mm/tlb.c.
  */
 u16 asi_x86_pcid(unsigned int slot, int class_id);
-void asi_sync_kernel_range(unsigned long start, unsigned long end);
-#if IS_ENABLED(CONFIG_KUNIT)
+/* The piece at @offset of leaf @e of @level, as an entry of level @sub. */
 u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
 		 unsigned long offset);
-u64 asi_kernel_entry(unsigned long addr, unsigned int level);
-#endif
-#else
-static inline void asi_sync_kernel_range(unsigned long start,
-					 unsigned long end)
-{
-}
 #endif
 
 #endif /* _ASM_X86_ASI_H */

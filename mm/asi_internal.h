@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _MM_ASI_INTERNAL_H
+#define _MM_ASI_INTERNAL_H
+
+/*
+ * Between the ASI core (mm/asi.c) and its backends (arch/x86/mm/asi.c, and
+ * the UML model of an x86 TLB in arch/um/asi/): the domain itself, the
+ * operations a backend provides, what a backend tells the core, and the
+ * KUnit seams of the core.  Not for ASI's users: they have <linux/asi.h>.
+ */
+
+#include <linux/asi.h>
+#include <asm/asi.h>
+
+/**
+ * struct asi - one restricted address space (a domain)
+ * @pgd: the restricted page table, owned by the backend.
+ * @mm: the mm the domain belongs to; it outlives the domain.
+ * @class_id: the domain's class.
+ */
+struct asi {
+	pgd_t *pgd;
+	struct mm_struct *mm;
+	enum asi_class_id class_id;
+};
+
+/* The class argument of asi_arch_cr3() that means the normal space. */
+#define ASI_NORMAL_SPACE	(-1)
+
+void asi_kernel_tables_edited(void);
+void asi_kernel_entry_changed(bool was_table, bool was_global);
+
+/*
+ * The backend interface: the machine effects the core needs.  Every
+ * architecture that supports ASI implements these; see arch/x86/mm/asi.c
+ * and arch/um/asi/.  Except for the page table calls they are called with
+ * interrupts disabled.
+ */
+
+/* Can this machine run ASI?  Called once at boot; false turns ASI off. */
+bool asi_arch_init(void);
+/* Allocate and populate @asi's restricted page table; may sleep. */
+pgd_t *asi_arch_alloc_pgd(struct asi *asi);
+/* Free it; called from __mmdrop(), so atomic-safe. */
+void asi_arch_free_pgd(struct asi *asi);
+/*
+ * Remove @npages pages at @addr (direct map) from every restricted page
+ * table and keep no global translation of them (@sensitive), or map them
+ * again.  May sleep; the core flushes the TLBs afterwards.
+ */
+int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive);
+/*
+ * The CR3 value that loads @pgd: with PCIDs (@slot >= 0) tagged with the
+ * PCID of ASID slot @slot for class @class_id (ASI_NORMAL_SPACE: the
+ * kernel's own PCID of the slot), with the no-flush bit if @noflush.  The
+ * encoding is the architecture's; the decisions are the core's.
+ */
+unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush);
+/*
+ * init_mm's kernel half changed in [@start, @end): make the restricted
+ * kernel half map it as init_mm does, minus the sensitive pages.  Any
+ * context; from asi_kernel_range_changed().
+ */
+void asi_arch_sync_kernel_range(unsigned long start, unsigned long end);
+/* Load a value from asi_arch_cr3(). */
+void asi_arch_write_cr3(unsigned long cr3);
+/* The mm whose normal address space this CPU has loaded. */
+struct mm_struct *asi_arch_loaded_mm(void);
+/* @mm's ASID slot on this CPU, or -1 if it has none. */
+int asi_arch_asid_slot(struct mm_struct *mm);
+/* CR4.PCIDE and INVPCID support on this CPU. */
+bool asi_arch_has_pcid(void);
+bool asi_arch_has_invpcid(void);
+/* INVPCID individual-address in the PCID of (@slot, @class_id). */
+void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr);
+/* INVLPG: drop @addr's translation in the loaded PCID. */
+void asi_arch_invlpg(unsigned long addr);
+
+#ifdef CONFIG_DEBUG_ASI
+/**
+ * struct asi_kernel_map - what one kernel page-table leaf grants
+ * @present: it maps anything.
+ * @pfn: the first frame.
+ * @write: writes allowed.
+ * @exec: instruction fetches allowed.
+ * @user: user-mode accesses allowed.
+ * @global: the translation is global (survives CR3 writes).
+ * @attrs: memory type and encryption, in the backend's encoding, which
+ *	must be equal for the two sides to map the same memory the same way.
+ * @raw: the entry as the backend holds it, for the report.
+ */
+struct asi_kernel_map {
+	bool present;
+	unsigned long pfn;
+	bool write, exec, user, global;
+	u64 attrs;
+	u64 raw;
+};
+
+bool asi_kernel_map_widens(const struct asi_kernel_map *normal,
+			   const struct asi_kernel_map *restricted);
+void asi_report_widening(unsigned long addr, unsigned int level,
+			 const struct asi_kernel_map *normal,
+			 const struct asi_kernel_map *restricted);
+unsigned long asi_check_tables(pgd_t *pgd);
+/*
+ * Walk the kernel half of restricted table @pgd (NULL: the template every
+ * restricted table copies) and init_mm's, calling asi_kernel_map_widens()
+ * on each pair of leaves and asi_report_widening() where it is true.
+ * Returns the number of reports.
+ */
+unsigned long asi_arch_check_tables(pgd_t *pgd);
+#endif
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Test seams: KUnit static stubs redirect these to inject failures, or to
+ * leave out exactly one of the flushes the core issues.
+ */
+struct asi *asi_domain_alloc(void);
+struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);
+struct page *asi_block_alloc(gfp_t gfp, unsigned int order);
+int asi_asid_slot(struct mm_struct *mm);
+bool asi_pcid_mark_fresh(unsigned int slot, enum asi_class_id class_id);
+void asi_flush_pcid_addr(unsigned int slot, enum asi_class_id class_id,
+			 unsigned long addr);
+void asi_flush_loaded_addr(unsigned long addr);
+void asi_pcid_mark_stale(unsigned int slot, enum asi_class_id class_id);
+void asi_flush_kernel_range(unsigned long start, unsigned long end);
+void asi_kernel_tables_catch_up(void);
+#endif
+
+#endif /* _MM_ASI_INTERNAL_H */
