@@ -104,43 +104,6 @@ static struct asi_class {
 /* Serializes class registration against domain creation. */
 static DEFINE_MUTEX(asi_class_lock);
 
-static int asi_stats_show(struct seq_file *m, void *v)
-{
-	enum asi_class_id id = (uintptr_t)m->private;
-	struct asi_class_stats s;
-
-	asi_get_class_stats(id, &s);
-	seq_printf(m, "domains %lu\nenters %lu\nexits %lu\nfault_exits %lu\n"
-		   "flushes %lu\nflushes_deferred %lu\n", s.domains, s.enters,
-		   s.exits, s.fault_exits, s.flushes, s.flushes_deferred);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(asi_stats);
-
-/*
- * /sys/kernel/debug/asi/<name>/stats, while the class is registered: the
- * counters of asi_get_class_stats(), under the class's own name.  Called
- * with asi_class_lock held.
- */
-static void asi_class_debugfs(enum asi_class_id class_id)
-{
-	struct asi_class *class = &asi_classes[class_id];
-	struct dentry *root;
-
-	if (!IS_ENABLED(CONFIG_DEBUG_FS))
-		return;
-	if (!class->ops) {
-		debugfs_remove(class->debugfs);
-		class->debugfs = NULL;
-		return;
-	}
-	root = debugfs_lookup("asi", NULL) ?: debugfs_create_dir("asi", NULL);
-	class->debugfs = debugfs_create_dir(class->ops->name, root);
-	debugfs_create_file("stats", 0400, class->debugfs,
-			    (void *)(uintptr_t)class_id, &asi_stats_fops);
-	dput(root);
-}
-
 /* On unless booted with asi=off or mitigations=off; see asi_setup(). */
 DEFINE_STATIC_KEY_FALSE(asi_enabled_key);
 EXPORT_SYMBOL_GPL(asi_enabled_key);
@@ -192,6 +155,43 @@ static int __init asi_setup(void)
 	return 0;
 }
 early_initcall(asi_setup);
+
+static int asi_stats_show(struct seq_file *m, void *v)
+{
+	enum asi_class_id id = (uintptr_t)m->private;
+	struct asi_class_stats s;
+
+	asi_get_class_stats(id, &s);
+	seq_printf(m, "domains %lu\nenters %lu\nexits %lu\nfault_exits %lu\n"
+		   "flushes %lu\nflushes_deferred %lu\n", s.domains, s.enters,
+		   s.exits, s.fault_exits, s.flushes, s.flushes_deferred);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_stats);
+
+/*
+ * /sys/kernel/debug/asi/<name>/stats, while the class is registered: the
+ * counters of asi_get_class_stats(), under the class's own name.  Called
+ * with asi_class_lock held.
+ */
+static void asi_class_debugfs(enum asi_class_id class_id)
+{
+	struct asi_class *class = &asi_classes[class_id];
+	struct dentry *root;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_FS))
+		return;
+	if (!class->ops) {
+		debugfs_remove(class->debugfs);
+		class->debugfs = NULL;
+		return;
+	}
+	root = debugfs_lookup("asi", NULL) ?: debugfs_create_dir("asi", NULL);
+	class->debugfs = debugfs_create_dir(class->ops->name, root);
+	debugfs_create_file("stats", 0400, class->debugfs,
+			    (void *)(uintptr_t)class_id, &asi_stats_fops);
+	dput(root);
+}
 
 static bool asi_class_id_valid(enum asi_class_id class_id)
 {
@@ -549,7 +549,7 @@ EXPORT_SYMBOL_IF_KUNIT(asi_kernel_tables_catch_up);
  * Return: true if the CR3 write must flush the PCID.
  */
 VISIBLE_IF_KUNIT bool asi_pcid_mark_fresh(unsigned int slot,
-					 enum asi_class_id class_id)
+					  enum asi_class_id class_id)
 {
 	unsigned long *fresh = this_cpu_ptr(&asi_pcid_fresh[slot]);
 	bool stale;
@@ -596,7 +596,7 @@ EXPORT_SYMBOL_IF_KUNIT(asi_flush_loaded_addr);
  * Without INVPCID a PCID that is not loaded cannot be reached.
  */
 VISIBLE_IF_KUNIT void asi_pcid_mark_stale(unsigned int slot,
-					 enum asi_class_id class_id)
+					  enum asi_class_id class_id)
 {
 	KUNIT_STATIC_STUB_REDIRECT(asi_pcid_mark_stale, slot, class_id);
 	__this_cpu_and(asi_pcid_fresh[slot], ~BIT(class_id));
@@ -1273,5 +1273,3 @@ static int __init asi_check_tables_at_boot(void)
 }
 late_initcall_sync(asi_check_tables_at_boot);
 #endif /* CONFIG_DEBUG_ASI */
-
-

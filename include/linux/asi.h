@@ -72,7 +72,6 @@ struct asi_class_stats {
 
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 
-
 DECLARE_STATIC_KEY_FALSE(asi_enabled_key);
 DECLARE_PER_CPU(struct asi *, asi_cpu_curr);
 
@@ -170,10 +169,11 @@ static inline void asi_kernel_range_changed(unsigned long start,
 					    unsigned long end)
 {
 }
+
 static inline bool asi_handle_fault(unsigned long addr) { return false; }
 
 static inline int asi_get_class_stats(enum asi_class_id class_id,
-				  struct asi_class_stats *stats)
+				      struct asi_class_stats *stats)
 {
 	return -EOPNOTSUPP;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * UML only: the TLB model (arch/um/asi/tlb.c) and what it proves.
+ * UML only: the TLB model (arch/um/asi/cpu.c) and what it proves.
  *
  * asi_um_model: each operation of the modelled CPU checked against the
  * x86 rules, and the stale-translation check shown to fire.

@@ -29,8 +29,9 @@
  *   edit: the tables below its direct-map entries are owned from boot.
  * - Each change the kernel makes to init_mm's kernel half where the
  *   template may own a table calls asi_kernel_range_changed(), and the
- *   owned entries are derived again (asi_arch_sync_kernel_range()): CPA after changing a range (before CPA's TLB
- *   flush, or the caller's for the _noflush calls), memory hot-add and
+ *   owned entries are derived again (asi_arch_sync_kernel_range()): CPA
+ *   after changing a range (before CPA's TLB flush, or the caller's for
+ *   the _noflush calls), memory hot-add and
  *   hot-remove.  Deriving twice gives the same result, so the order in
  *   which racing changes are synced does not matter: the last sync reads
  *   init_mm's last state.
@@ -139,7 +140,7 @@ static u64 asi_leaf_pfn_mask(unsigned int level)
  * Return: the entry of level @sub.
  */
 u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
-				  unsigned long offset)
+		 unsigned long offset)
 {
 	u64 mask = asi_leaf_pfn_mask(level);
 	u64 flags = e & ~mask;

@@ -5,7 +5,7 @@
 /*
  * The UML backend of ASI: a model of a PCID-tagged x86 TLB in place of
  * CR3/PCID hardware, so that the shared core's decisions can be checked
- * without a VM.  See arch/um/asi/tlb.c.
+ * without a VM.  Test code: see arch/um/asi/.
  */
 
 #include <linux/bits.h>
