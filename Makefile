@@ -50,7 +50,7 @@ endif
 export KERNEL_TARBALL KERNEL_SRC
 
 .DEFAULT_GOAL := kunit
-.PHONY: kunit x86 check tree checkpatch clean help
+.PHONY: kunit x86 check tree checkpatch patches clean help
 
 help:
 	@echo 'make kunit     build UML with ASI and run the KUnit suites (default)'
@@ -60,6 +60,8 @@ help:
 	@echo '               booted with asi=off (and mitigations=off), built'
 	@echo '               with ASI=n, and checkpatch --strict; ends with'
 	@echo '               "N passed, N failed"'
+	@echo 'make patches   write the project as a patch series (git am-able,'
+	@echo '               signed off with your git identity) to $(BUILD)/patches'
 	@echo 'make tree      only assemble the kernel tree in $(TREE)'
 	@echo 'make clean     remove $(BUILD)'
 	@echo 'Variables: KERNEL_TARBALL=<6.12.y tarball>  KERNEL_SRC=<6.12 tree>'
@@ -134,8 +136,16 @@ check: tree
 		2>&1 | tee $(RESULTS)/x86-config-off.log
 	-@cp $(BUILD)/x86-noasi/test.log $(RESULTS)/x86-config-off.ktap
 	-@$(MAKE) --no-print-directory checkpatch 2>&1 | tee $(RESULTS)/checkpatch.log
+	-@{ ASI_SERIES_THROWAWAY=1 $(SERIES) export $(CURDIR) $(TREE) \
+		$(BUILD)/series-check && ASI_SERIES_THROWAWAY=1 $(SERIES) verify \
+		$(CURDIR) $(TREE) $(BUILD)/series-check; } 2>&1 | tee $(RESULTS)/series.log
 	-@$(TALLY) --self-test 2>&1 | tee $(RESULTS)/tally-selftest.log
 	@$(TALLY) $(RESULTS)
+
+SERIES := bash $(CURDIR)/tools/asi/series.sh
+
+patches: tree
+	$(SERIES) export $(CURDIR) $(TREE) $(BUILD)/patches
 
 checkpatch: tree
 	@cd $(TREE) && files=$$(cd $(CURDIR) && find arch include lib mm \

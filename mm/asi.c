@@ -68,8 +68,8 @@
  *
  * A warning that would flood a log if the bug recurs on a hot path is
  * printed once per boot, except with CONFIG_DEBUG_ASI: there every
- * occurrence is reported, so that a test that provokes one does not use
- * it up and hide a later real one.
+ * occurrence is reported, so that one occurrence does not hide the
+ * next.
  */
 #ifdef CONFIG_DEBUG_ASI
 #define ASI_WARN_ONCE(cond, fmt...)	WARN(cond, fmt)
@@ -266,8 +266,9 @@ int asi_unregister_class(enum asi_class_id class_id)
 EXPORT_SYMBOL_GPL(asi_unregister_class);
 
 /*
- * Allocation of the domain itself, split out so that a KUnit case can make
- * it fail and check that asi_init() leaves no trace.
+ * Allocation of the domain itself, apart so that its failure can be
+ * injected (a seam, see mm/asi_internal.h): asi_init() must leave no
+ * trace of a domain it could not make.
  */
 VISIBLE_IF_KUNIT struct asi *asi_domain_alloc(void)
 {
@@ -428,9 +429,9 @@ void asi_destroy_mm_state(struct mm_struct *mm)
 EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
 
 /*
- * The flushes the core issues go through the small functions below.  Each
- * is a KUnit seam: a case can stub exactly one of them out and check that
- * the UML TLB model then reports the stale translation it leaves behind.
+ * The flushes the core issues go through the small functions below, one
+ * per reason to flush, so that each can be left out on purpose (a seam,
+ * see mm/asi_internal.h) and shown to be needed.
  */
 
 /*
@@ -454,10 +455,8 @@ EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
  * Mapping pages again (asi_free_sensitive_pages()) needs no flush: no
  * CPU caches a translation that is not present.  A table the backend
  * unlinks there may still be walked, through a cached entry, by a CPU
- * inside a domain, so a backend must not free it while one may be: the
- * x86 backend never frees a template table, and the UML model frees at
- * once only because its CPU is the one freeing (it is uniprocessor) and
- * it compares a freed table's id, never reads it.
+ * inside a domain, so a backend must not free it while one may be (the
+ * x86 backend never frees a template table).
  */
 static atomic_long_t asi_kernel_tables_gen = ATOMIC_LONG_INIT(0);
 static DEFINE_PER_CPU(long, asi_kernel_tables_seen);
@@ -622,8 +621,9 @@ EXPORT_SYMBOL_IF_KUNIT(asi_flush_kernel_range);
  * asi_asid_slot() - @mm's ASID slot on this CPU, as the backend says
  * @mm: the mm.
  *
- * A KUnit seam: a case plays a broken backend with it, to check that the
- * core warns about a slot out of range and leaves the machine alone.
+ * Apart from asi_arch_asid_slot() so that the backend's answer can be
+ * replaced (a seam): a slot out of range must be warned about and leave
+ * the machine alone.
  *
  * Return: the slot, or -1 if @mm has none here.
  */
@@ -950,7 +950,7 @@ static int asi_make_sensitive(void *addr, unsigned long npages)
  * @gfp: allocation flags.
  * @order: log2 of the number of pages.
  *
- * A KUnit seam: a case hands it a page whose translations it has cached.
+ * A seam, through which the page can be chosen.
  *
  * Return: the first page, or NULL.
  */
@@ -1001,8 +1001,8 @@ free_b:
  * @order: log2 of the number of pages, below ASI_BLOCK_ORDER.
  *
  * The first free run of 2^@order aligned pages of a block, a new block if
- * none has one.  A KUnit seam: a case that wants the page it prepared to
- * become sensitive on its own makes it decline.
+ * none has one.  A seam: declining makes a small allocation sensitive on
+ * its own, as when no block can be had.
  *
  * Return: the first page, or NULL if no block could be had.
  */

@@ -114,8 +114,8 @@ unsigned long asi_arch_check_tables(pgd_t *pgd);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /*
- * Test seams: KUnit static stubs redirect these to inject failures, or to
- * leave out exactly one of the flushes the core issues.
+ * Seams: with KUnit, a static stub can replace each of these, to inject a
+ * failure or to leave out exactly one of the flushes the core issues.
  */
 struct asi *asi_domain_alloc(void);
 struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);

@@ -18,10 +18,10 @@ KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 KERNEL_SRC=${KERNEL_SRC:-}
 
 # Directories of this repository that sit at kernel paths.
-OVERLAY_DIRS="arch include lib mm tools"
+OVERLAY_DIRS="arch include lib mm tools/testing"
 # Debian packages, and the command each provides.
-PKGS="gcc make flex bison bc python3 patch xz-utils libelf-dev qemu-system-x86 lz4"
-CMDS="gcc make flex bison bc python3 patch xz qemu-system-x86_64 lz4"
+PKGS="gcc make flex bison bc python3 patch xz-utils libelf-dev qemu-system-x86 lz4 git"
+CMDS="gcc make flex bison bc python3 patch xz qemu-system-x86_64 lz4 git"
 
 say() { echo "mktree: $*"; }
 die() { echo "mktree: error: $*" >&2; exit 1; }
@@ -111,7 +111,7 @@ keep_mtimes() {
 }
 
 apply_patches() {
-	local p applied="$TREE/.asi-applied"
+	local p out applied="$TREE/.asi-applied"
 
 	if [ -f "$TREE/.asi-patches" ] && [ "$(cat "$TREE/.asi-patches")" = "$(patches_id)" ]; then
 		return 0
@@ -120,7 +120,7 @@ apply_patches() {
 		say "patches/ changed: reverting the old series"
 		keep_mtimes save "$applied"/*.patch "$REPO"/patches/*.patch
 		for p in $(ls "$applied"/*.patch 2>/dev/null | sort -r); do
-			if ! patch -d "$TREE" -p1 -R -s --no-backup-if-mismatch < "$p"; then
+			if ! patch -d "$TREE" -p1 -R -F0 -s --no-backup-if-mismatch < "$p"; then
 				say "cannot revert $(basename "$p"): starting from a fresh tree"
 				unpack
 				break
@@ -133,8 +133,10 @@ apply_patches() {
 	for p in "$REPO"/patches/*.patch; do
 		[ -e "$p" ] || continue
 		say "applying $(basename "$p")"
-		patch -d "$TREE" -p1 -s -N --no-backup-if-mismatch < "$p" ||
-			die "$(basename "$p") does not apply to this kernel"
+		# No fuzz: a hunk whose context moved is an error, named.
+		out=$(patch -d "$TREE" -p1 -F0 -N --no-backup-if-mismatch < "$p" 2>&1) ||
+			die "$(basename "$p") does not apply cleanly to this kernel:
+$out"
 		cp "$p" "$applied.tmp/"
 	done
 	mv "$applied.tmp" "$applied"
@@ -143,13 +145,20 @@ apply_patches() {
 }
 
 lay_overlay() {
-	local f dir link
+	local f dir link list="$TREE/.asi-links"
 
-	# Links whose file left the repository go too.
-	find "$TREE" -path "$TREE/.asi-applied" -prune -o -type l -lname "$REPO/*" -print |
-	while read -r link; do
-		[ -e "$link" ] || rm -f "$link"
+	# Links whose file left the repository (or the overlay) go too: those
+	# the last run made, or, in a tree from before the list, all of them.
+	if [ -f "$list" ]; then
+		cat "$list"
+	else
+		find "$TREE" -path "$TREE/.asi-applied" -prune -o -type l \
+			-lname "$REPO/*" -print | sed "s|^$TREE/||"
+	fi | while read -r link; do
+		[ -L "$TREE/$link" ] || continue
+		[ -e "$REPO/$link" ] && in_overlay "$link" || rm -f "$TREE/$link"
 	done
+	: > "$list.new"
 	for dir in $OVERLAY_DIRS; do
 		[ -d "$REPO/$dir" ] || continue
 		(cd "$REPO" && find "$dir" -type f ! -name '*~' ! -name '.*.swp') |
@@ -159,8 +168,20 @@ lay_overlay() {
 			fi
 			mkdir -p "$TREE/$(dirname "$f")"
 			ln -sfn "$REPO/$f" "$TREE/$f"
+			echo "$f" >> "$list.new"
 		done
 	done
+	mv "$list.new" "$list"
+}
+
+# Is @1 (relative to the repository) under one of OVERLAY_DIRS?
+in_overlay() {
+	local dir
+
+	for dir in $OVERLAY_DIRS; do
+		case $1 in "$dir"/*) return 0 ;; esac
+	done
+	return 1
 }
 
 if need_install; then

@@ -117,6 +117,14 @@ def main():
             print(f'check: tally self-test: {"ok" if good else "FAILED"}')
             ok = ok and good
             continue
+        if name == 'series.log':
+            with open(path, errors='replace') as f:
+                text = f.read()
+            good = ('gives the tested tree' in text and
+                    'every patch clean' in text)
+            print(f'check: series (git am, checkpatch): {"ok" if good else "FAILED"}')
+            ok = ok and good
+            continue
         if name == 'checkpatch.log':
             with open(path, errors='replace') as f:
                 clean = 'checkpatch: clean' in f.read()

@@ -248,4 +248,3 @@ unsigned int asi_um_tlb_log(struct asi_um_tlb_event *events, unsigned int max)
 	return n;
 }
 EXPORT_SYMBOL_GPL(asi_um_tlb_log);
-
