@@ -37,13 +37,15 @@ PCID_CPU := corei7_haswell_4770
 BOCHS_ARGS := asi_kunit.boot_warnings=parse_legacy
 PCID_NOINVPCID_CPU := corei7_sandy_bridge_2600k
 
-# KASAN=1: the same suites under KASAN, in a build of their own (a cold
-# build takes about a minute longer).
+# KASAN=1: make kunit runs the suites under KASAN, in a build of its own
+# (a cold build takes about a minute longer).  make check is the same
+# either way: it always has a KASAN run of its own.
+KASAN_UM := --kconfig_add CONFIG_KASAN=y
 ifeq ($(KASAN),1)
-KUNIT_ASI += --kconfig_add CONFIG_KASAN=y
-KUNIT_UM += --kconfig_add CONFIG_KASAN=y
+KUNIT_UM_MAIN := $(KUNIT_UM) $(KASAN_UM)
 UM_BUILD := $(BUILD)/um-kasan
 else
+KUNIT_UM_MAIN := $(KUNIT_UM)
 UM_BUILD := $(BUILD)/um
 endif
 
@@ -73,7 +75,7 @@ tree:
 	@bash tools/asi/mktree.sh $(CURDIR) $(TREE)
 
 kunit: tree
-	$(RUN_UM) $(UM_BUILD) $(KUNIT_UM)
+	$(RUN_UM) $(UM_BUILD) $(KUNIT_UM_MAIN)
 
 # EMU=bochs: boot it under Bochs on a CPU with PCID and INVPCID instead.
 ifeq ($(EMU),bochs)
@@ -91,18 +93,18 @@ endif
 # reasons of skipped cases there.
 check: tree
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	-$(RUN_UM) $(UM_BUILD) $(KUNIT_UM) \
+	-$(RUN_UM) $(BUILD)/um $(KUNIT_UM) \
 		-- --kernel_args asi_kunit.expect=on 2>&1 | tee $(RESULTS)/um-asi-on.log
-	-@cp $(UM_BUILD)/test.log $(RESULTS)/um-asi-on.ktap
-	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
+	-@cp $(BUILD)/um/test.log $(RESULTS)/um-asi-on.ktap
+	-$(KUNIT) exec --build_dir=$(BUILD)/um \
 		--kernel_args asi=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-asi-off.log
-	-@cp $(UM_BUILD)/test.log $(RESULTS)/um-asi-off.ktap
-	-$(KUNIT) exec --build_dir=$(UM_BUILD) \
+	-@cp $(BUILD)/um/test.log $(RESULTS)/um-asi-off.ktap
+	-$(KUNIT) exec --build_dir=$(BUILD)/um \
 		--kernel_args mitigations=off --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/um-mitigations-off.log
-	-@cp $(UM_BUILD)/test.log $(RESULTS)/um-mitigations-off.ktap
-	-$(RUN_UM) $(BUILD)/um-kasan $(KUNIT_UM) --kconfig_add CONFIG_KASAN=y \
+	-@cp $(BUILD)/um/test.log $(RESULTS)/um-mitigations-off.ktap
+	-$(RUN_UM) $(BUILD)/um-kasan $(KUNIT_UM) $(KASAN_UM) \
 		-- --kernel_args asi_kunit.expect=on \
 		2>&1 | tee $(RESULTS)/um-kasan.log
 	-@cp $(BUILD)/um-kasan/test.log $(RESULTS)/um-kasan.ktap

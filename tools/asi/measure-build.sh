@@ -15,8 +15,11 @@ cd "$(dirname "$0")/../.."
 
 target=${1:-kunit}
 given=${2:-}
+if [ -n "$given" ] && [ -e "$given" ] && [ -n "$(ls -A "$given")" ]; then
+	echo "measure-build: $given is not empty; give a new directory" >&2
+	exit 2
+fi
 build=${given:-$(mktemp -d /tmp/asi-measure.XXXXXX)}
-[ -n "$given" ] && rm -rf "$build"
 
 run() {
 	local start end
