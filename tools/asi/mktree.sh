@@ -111,7 +111,7 @@ keep_mtimes() {
 }
 
 apply_patches() {
-	local p out applied="$TREE/.asi-applied"
+	local p q out applied="$TREE/.asi-applied"
 
 	if [ -f "$TREE/.asi-patches" ] && [ "$(cat "$TREE/.asi-patches")" = "$(patches_id)" ]; then
 		return 0
@@ -133,10 +133,17 @@ apply_patches() {
 	for p in "$REPO"/patches/*.patch; do
 		[ -e "$p" ] || continue
 		say "applying $(basename "$p")"
-		# No fuzz: a hunk whose context moved is an error, named.
-		out=$(patch -d "$TREE" -p1 -F0 -N --no-backup-if-mismatch < "$p" 2>&1) ||
+		# No fuzz: a hunk whose context moved is an error, named.  Tried
+		# first, so that a failure leaves the tree as unpatched as it was.
+		if ! out=$(patch -d "$TREE" -p1 -F0 -N --dry-run < "$p" 2>&1); then
+			for q in $(ls "$applied.tmp"/*.patch 2>/dev/null | sort -r); do
+				patch -d "$TREE" -p1 -R -F0 -s --no-backup-if-mismatch < "$q"
+			done
+			rm -rf "$applied.tmp"
 			die "$(basename "$p") does not apply cleanly to this kernel:
 $out"
+		fi
+		patch -d "$TREE" -p1 -F0 -N -s --no-backup-if-mismatch < "$p"
 		cp "$p" "$applied.tmp/"
 	done
 	mv "$applied.tmp" "$applied"
