@@ -421,7 +421,7 @@ void asi_destroy_mm_state(struct mm_struct *mm)
 		if (ASI_WARN_ONCE(raw_cpu_read(asi_cpu_curr) == asi,
 				  "%s(): this CPU is still inside a domain of the mm\n",
 				  __func__))
-			__asi_exit();
+			__asi_exit(ASI_EXIT_CALL);
 		WRITE_ONCE(mm->asi[i], NULL);
 		asi_domain_free(asi);
 	}
@@ -676,14 +676,32 @@ static unsigned long asi_unrestricted_cr3(void)
 			    ASI_NORMAL_SPACE, true);
 }
 
+static const char *asi_class_name(struct asi *asi)
+{
+	return asi_classes[asi->class_id].ops->name;
+}
+
+/* Set while this CPU runs a class's pre-exit hook. */
+static DEFINE_PER_CPU(bool, asi_cpu_exiting);
+
+/*
+ * What leaving @asi does before CR3 changes: the class's pre-exit hook,
+ * the count, the tracepoint.  Once per real exit: the hook may itself
+ * fault on memory the restricted table does not map, and the nested exit
+ * of that fault (asi_handle_fault()) must not run it again.
+ */
 static void asi_before_exit(struct asi *asi, enum asi_exit_reason reason)
 {
 	const struct asi_class_ops *ops = asi_classes[asi->class_id].ops;
 
+	if (__this_cpu_read(asi_cpu_exiting))
+		return;
+	__this_cpu_write(asi_cpu_exiting, true);
 	if (ops->pre_exit)
 		ops->pre_exit(asi);
+	__this_cpu_write(asi_cpu_exiting, false);
 	__this_cpu_inc(asi_stats[asi->class_id].exits);
-	trace_asi_exit(asi->class_id, reason);
+	trace_asi_exit(asi->class_id, asi_class_name(asi), reason);
 }
 
 /**
@@ -734,7 +752,7 @@ void asi_enter(struct asi *asi)
 		goto out;
 	}
 	__this_cpu_inc(asi_stats[asi->class_id].enters);
-	trace_asi_enter(asi->class_id, cr3);
+	trace_asi_enter(asi->class_id, asi_class_name(asi), cr3);
 
 	ops = asi_classes[asi->class_id].ops;
 	if (ops->post_enter)
@@ -753,29 +771,35 @@ static void asi_switch_out(enum asi_exit_reason reason)
 	asi = this_cpu_read(asi_cpu_curr);
 	if (asi) {
 		asi_before_exit(asi, reason);
-		asi_arch_write_cr3(asi_unrestricted_cr3());
-		this_cpu_write(asi_cpu_curr, NULL);
+		/* Unless a fault in the hook left already. */
+		if (this_cpu_read(asi_cpu_curr) == asi) {
+			asi_arch_write_cr3(asi_unrestricted_cr3());
+			this_cpu_write(asi_cpu_curr, NULL);
+		}
 	}
 	local_irq_restore(flags);
 }
 
 /**
  * __asi_exit() - leave the restricted address space; see asi_exit()
+ * @reason: why, for the asi_exit tracepoint.
  *
  * Reloads the normal address space of the loaded mm, keeping its PCID's
  * entries (asi_unrestricted_cr3()).  Does nothing when unrestricted.
  *
  * Context: any; interrupts may be disabled.
  */
-void __asi_exit(void)
+void __asi_exit(enum asi_exit_reason reason)
 {
-	asi_switch_out(ASI_EXIT_CALL);
+	asi_switch_out(reason);
 }
 EXPORT_SYMBOL_GPL(__asi_exit);
 
 /**
  * asi_handle_fault() - the page fault policy inside a restricted space
  * @addr: the faulting address.
+ * @ip: where the access was, for the asi_fault_exit tracepoint.
+ * @error_code: the architecture's page fault error code, for the same.
  *
  * Called first thing by the architecture's page fault handler.  A fault
  * while restricted is taken to be an access to memory the restricted page
@@ -786,15 +810,20 @@ EXPORT_SYMBOL_GPL(__asi_exit);
  * Context: any, interrupts disabled.
  * Return: true if the fault was handled by leaving ASI.
  */
-bool asi_handle_fault(unsigned long addr)
+bool asi_handle_fault(unsigned long addr, unsigned long ip,
+		      unsigned long error_code)
 {
 	struct asi *asi;
 
-	if (!asi_is_restricted())
+	if (!asi_enabled())
 		return false;
+	/* Read once: an NMI's fault may leave ASI at any moment. */
 	asi = this_cpu_read(asi_cpu_curr);
+	if (!asi)
+		return false;
 	__this_cpu_inc(asi_stats[asi->class_id].fault_exits);
-	trace_asi_fault_exit(asi->class_id, addr);
+	trace_asi_fault_exit(asi->class_id, asi_class_name(asi), addr, ip,
+			     error_code);
 	asi_switch_out(ASI_EXIT_FAULT);
 	return true;
 }

@@ -106,28 +106,41 @@ int asi_unregister_class(enum asi_class_id class_id);
 int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 	     struct asi **out_asi);
 void asi_enter(struct asi *asi);
-void __asi_exit(void);
+void __asi_exit(enum asi_exit_reason reason);
 struct asi *asi_get_current(void);
 void asi_init_mm_state(struct mm_struct *mm);
 void asi_destroy_mm_state(struct mm_struct *mm);
 void asi_tlb_flush_one_user(struct mm_struct *mm, unsigned long addr);
 void asi_slot_mark_stale(unsigned int slot);
 void asi_kernel_range_changed(unsigned long start, unsigned long end);
-bool asi_handle_fault(unsigned long addr);
+bool asi_handle_fault(unsigned long addr, unsigned long ip,
+		      unsigned long error_code);
 int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order);
 void asi_free_sensitive_pages(struct page *page, unsigned int order);
 
 /**
+ * asi_exit_because() - leave the restricted address space, for @reason
+ * @reason: why: what the asi_exit tracepoint reports.
+ *
+ * Cheap when not restricted, so that the context switch, mm switch and
+ * TLB flush paths can call it unconditionally.  Safe with interrupts
+ * disabled.
+ */
+static __always_inline void asi_exit_because(enum asi_exit_reason reason)
+{
+	if (asi_is_restricted())
+		__asi_exit(reason);
+}
+
+/**
  * asi_exit() - leave the restricted address space, if this CPU is in one
  *
- * Cheap when not restricted, so that the context switch path can call it
- * unconditionally.  Safe with interrupts disabled.
+ * As asi_exit_because(ASI_EXIT_CALL).
  */
 static __always_inline void asi_exit(void)
 {
-	if (asi_is_restricted())
-		__asi_exit();
+	asi_exit_because(ASI_EXIT_CALL);
 }
 
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
@@ -154,6 +167,7 @@ static inline int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 }
 
 static inline void asi_enter(struct asi *asi) { }
+static inline void asi_exit_because(enum asi_exit_reason reason) { }
 static inline void asi_exit(void) { }
 static inline struct asi *asi_get_current(void) { return NULL; }
 static inline void asi_init_mm_state(struct mm_struct *mm) { }
@@ -170,7 +184,11 @@ static inline void asi_kernel_range_changed(unsigned long start,
 {
 }
 
-static inline bool asi_handle_fault(unsigned long addr) { return false; }
+static inline bool asi_handle_fault(unsigned long addr, unsigned long ip,
+				    unsigned long error_code)
+{
+	return false;
+}
 
 static inline int asi_get_class_stats(enum asi_class_id class_id,
 				      struct asi_class_stats *stats)

@@ -27,14 +27,20 @@ enum asi_class_id {
 
 /**
  * enum asi_exit_reason - why a CPU left a restricted address space
- * @ASI_EXIT_CALL: asi_exit(), a context switch or an mm switch.
+ * @ASI_EXIT_CALL: asi_exit().
  * @ASI_EXIT_SWITCH: asi_enter() into another domain.
  * @ASI_EXIT_FAULT: a page fault inside the domain (asi_handle_fault()).
+ * @ASI_EXIT_CONTEXT_SWITCH: the task inside was switched out.
+ * @ASI_EXIT_MM_SWITCH: the CPU switched to another mm.
+ * @ASI_EXIT_TLB_FLUSH: the kernel flushed this CPU's normal PCID.
  */
 enum asi_exit_reason {
 	ASI_EXIT_CALL,
 	ASI_EXIT_SWITCH,
 	ASI_EXIT_FAULT,
+	ASI_EXIT_CONTEXT_SWITCH,
+	ASI_EXIT_MM_SWITCH,
+	ASI_EXIT_TLB_FLUSH,
 };
 
 struct asi;

@@ -856,6 +856,55 @@ static void asi_hooks_every_class(struct kunit *test)
 	mm_release(mm);
 }
 
+static struct {
+	int n;
+	char what[8];
+	int class_id[8];
+	const char *class_name[8];
+	int reason[8];
+} traced;
+
+static void trace_note(char what, int class_id, const char *class_name,
+		       int reason)
+{
+	if (traced.n < ARRAY_SIZE(traced.what)) {
+		traced.what[traced.n] = what;
+		traced.class_id[traced.n] = class_id;
+		traced.class_name[traced.n] = class_name;
+		traced.reason[traced.n] = reason;
+	}
+	traced.n++;
+}
+
+static void probe_enter(void *data, int class_id, const char *class_name,
+			unsigned long cr3)
+{
+	trace_note('E', class_id, class_name, -1);
+}
+
+static void probe_exit(void *data, int class_id, const char *class_name,
+		       int reason)
+{
+	trace_note('X', class_id, class_name, reason);
+}
+
+static void unregister_probes(void *unused)
+{
+	unregister_trace_asi_enter(probe_enter, NULL);
+	unregister_trace_asi_exit(probe_exit, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+/* The tracepoints of the case, until it ends (also on a failed assertion). */
+static void register_probes(struct kunit *test)
+{
+	memset(&traced, 0, sizeof(traced));
+	KUNIT_ASSERT_EQ(test, register_trace_asi_enter(probe_enter, NULL), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(probe_exit, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, unregister_probes,
+							NULL), 0);
+}
+
 /* A context switch leaves ASI: the domain belongs to the task leaving. */
 static void asi_context_switch_exits(struct kunit *test)
 {
@@ -864,11 +913,14 @@ static void asi_context_switch_exits(struct kunit *test)
 	struct mm_struct *mm;
 
 	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	register_probes(test);
 	asi_enter(asi[ASI_CLASS_TEST]);
 	schedule_timeout_uninterruptible(1);
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
 	after = stats_of(test, ASI_CLASS_TEST);
 	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_ASSERT_EQ(test, traced.n, 2);
+	KUNIT_EXPECT_EQ(test, traced.reason[1], ASI_EXIT_CONTEXT_SWITCH);
 	KUNIT_EXPECT_STREQ(test, hooks.log, "Cc");
 	mm_release(mm);
 }
@@ -881,6 +933,7 @@ static void asi_mm_switch_exits(struct kunit *test)
 
 	other = asi_kunit_mm_new(test);
 	mm = mm_with_domains(test, BIT(ASI_CLASS_KVM), asi);
+	register_probes(test);
 	preempt_disable();
 	asi_enter(asi[ASI_CLASS_KVM]);
 	KUNIT_EXPECT_TRUE(test, asi_is_restricted());
@@ -888,56 +941,26 @@ static void asi_mm_switch_exits(struct kunit *test)
 	asi_kunit_mm_use(other);
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
 	preempt_enable();
+	KUNIT_ASSERT_EQ(test, traced.n, 2);
+	KUNIT_EXPECT_EQ(test, traced.reason[1], ASI_EXIT_MM_SWITCH);
 	KUNIT_EXPECT_STREQ(test, hooks.log, "Aa");
 	mm_release(other);
 	asi_kunit_mm_put(mm);
 }
 
-static struct {
-	int n;
-	char what[8];
-	int class_id[8];
-	int reason[8];
-} traced;
-
-static void trace_note(char what, int class_id, int reason)
-{
-	if (traced.n < ARRAY_SIZE(traced.what)) {
-		traced.what[traced.n] = what;
-		traced.class_id[traced.n] = class_id;
-		traced.reason[traced.n] = reason;
-	}
-	traced.n++;
-}
-
-static void probe_enter(void *data, int class_id, unsigned long cr3)
-{
-	trace_note('E', class_id, -1);
-}
-
-static void probe_exit(void *data, int class_id, int reason)
-{
-	trace_note('X', class_id, reason);
-}
-
-/* The enter and exit tracepoints fire with the class and the reason. */
+/* The enter and exit tracepoints fire with the class (id, name) and the reason. */
 static void asi_tracepoints(struct kunit *test)
 {
 	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
 	struct mm_struct *mm;
 
-	memset(&traced, 0, sizeof(traced));
 	mm = mm_with_domains(test, BIT(ASI_CLASS_KVM) | BIT(ASI_CLASS_TEST), asi);
-	KUNIT_ASSERT_EQ(test, register_trace_asi_enter(probe_enter, NULL), 0);
-	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(probe_exit, NULL), 0);
+	register_probes(test);
 	preempt_disable();
 	asi_enter(asi[ASI_CLASS_KVM]);
 	asi_enter(asi[ASI_CLASS_TEST]);
 	asi_exit();
 	preempt_enable();
-	unregister_trace_asi_enter(probe_enter, NULL);
-	unregister_trace_asi_exit(probe_exit, NULL);
-	tracepoint_synchronize_unregister();
 
 	KUNIT_ASSERT_EQ(test, traced.n, 4);
 	KUNIT_EXPECT_EQ(test, traced.what[0], 'E');
@@ -949,6 +972,11 @@ static void asi_tracepoints(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, traced.class_id[2], ASI_CLASS_TEST);
 	KUNIT_EXPECT_EQ(test, traced.what[3], 'X');
 	KUNIT_EXPECT_EQ(test, traced.reason[3], ASI_EXIT_CALL);
+	/* Named as the class registered itself. */
+	KUNIT_EXPECT_STREQ(test, traced.class_name[0],
+			   test_class_ops[ASI_CLASS_KVM].name);
+	KUNIT_EXPECT_STREQ(test, traced.class_name[3],
+			   test_class_ops[ASI_CLASS_TEST].name);
 	mm_release(mm);
 }
 

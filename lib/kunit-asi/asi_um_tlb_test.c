@@ -7,11 +7,14 @@
 
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/kallsyms.h>
 #include <linux/asi.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/preempt.h>
 #include <linux/sched/mm.h>
+
+#include <trace/events/asi.h>
 
 #include "asi_kunit.h"
 
@@ -308,7 +311,7 @@ static void inject_fault(void *arg)
 	if (f->after)
 		f->ret = asi_um_tlb_access(f->addr, false, &f->pfn);
 	else
-		f->handled = asi_handle_fault(f->addr);
+		f->handled = asi_handle_fault(f->addr, _THIS_IP_, 0);
 }
 
 /*
@@ -398,6 +401,160 @@ static void um_fault_after_cr3_write(struct kunit *test)
 	fault_in_enter(test, true);
 }
 
+/* A pre-exit hook that touches sensitive memory (@touched_addr). */
+static unsigned long touched_addr;
+static int touched_ret;
+
+static void touching_pre_exit(struct asi *asi)
+{
+	unsigned long pfn;
+
+	pre_exits++;
+	touched_ret = asi_um_tlb_access(touched_addr, false, &pfn);
+}
+
+static const struct asi_class_ops touching_ops = {
+	.name = "um-touching",
+	.pre_exit = touching_pre_exit,
+};
+
+static struct {
+	int n;
+	int reason[4];
+	unsigned long addr, ip, error_code;
+	bool faulted;
+} exits_seen;
+
+static void probe_exit_reason(void *data, int class_id, const char *class_name,
+			      int reason)
+{
+	if (exits_seen.n < ARRAY_SIZE(exits_seen.reason))
+		exits_seen.reason[exits_seen.n] = reason;
+	exits_seen.n++;
+}
+
+static void probe_fault_exit(void *data, int class_id, const char *class_name,
+			     unsigned long addr, unsigned long ip,
+			     unsigned long error_code)
+{
+	exits_seen.faulted = true;
+	exits_seen.addr = addr;
+	exits_seen.ip = ip;
+	exits_seen.error_code = error_code;
+}
+
+static void unregister_exit_probes(void *unused)
+{
+	unregister_trace_asi_exit(probe_exit_reason, NULL);
+	unregister_trace_asi_fault_exit(probe_fault_exit, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static void register_exit_probes(struct kunit *test)
+{
+	memset(&exits_seen, 0, sizeof(exits_seen));
+	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(probe_exit_reason, NULL), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_fault_exit(probe_fault_exit,
+							    NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							unregister_exit_probes,
+							NULL), 0);
+}
+
+/*
+ * A class's pre-exit hook that faults on sensitive memory nests a fault
+ * exit in the exit: the hook runs once, one exit and one fault exit are
+ * counted, the access in the hook is served (in the normal space), and
+ * the CPU ends unrestricted on its normal CR3.
+ */
+static void um_fault_in_pre_exit_hook_once(struct kunit *test)
+{
+	struct asi_class_stats before, after;
+	struct asi_um_tlb_state st;
+	struct mm_struct *mm;
+	struct page *page;
+	struct asi *asi;
+	int err;
+
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	touched_addr = (unsigned long)page_address(page);
+	touched_ret = -1;
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	err = asi_register_class(ASI_CLASS_KVM, &touching_ops);
+	if (err == -EBUSY)
+		kunit_skip(test, "ASI_CLASS_KVM is registered by someone else");
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
+	register_exit_probes(test);
+	pre_exits = 0;
+	asi_get_class_stats(ASI_CLASS_KVM, &before);
+
+	preempt_disable();
+	asi_enter(asi);
+	asi_exit();
+	st = tlb_state();
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	preempt_enable();
+	asi_get_class_stats(ASI_CLASS_KVM, &after);
+
+	KUNIT_EXPECT_EQ(test, pre_exits, 1);
+	KUNIT_EXPECT_EQ(test, touched_ret, 0);
+	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
+	KUNIT_EXPECT_EQ(test, exits_seen.n, 1);
+	KUNIT_EXPECT_EQ(test, exits_seen.reason[0], ASI_EXIT_CALL);
+	KUNIT_EXPECT_EQ(test, exits_seen.addr, touched_addr);
+	KUNIT_EXPECT_EQ(test, st.cr3,
+			__pa(mm->pgd) | asi_um_pcid(st.slot, ASI_NORMAL_SPACE) |
+			ASI_UM_CR3_NOFLUSH);
+	asi_kunit_mm_release(mm);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_KVM), 0);
+	asi_free_sensitive_pages(page, 0);
+}
+
+/*
+ * The exit reasons of the model's x86 TLB code: a flush of the loaded
+ * mm's user range leaves with ASI_EXIT_TLB_FLUSH; a fault exit records
+ * the address, the code that touched it and x86's error code (here: a
+ * read of a page not present, 0).
+ */
+static void um_exit_reasons_and_fault_record(struct kunit *test)
+{
+	char where[KSYM_SYMBOL_LEN];
+	struct mm_struct *mm;
+	unsigned long pfn;
+	struct page *page;
+	struct asi *asi;
+
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	register_exit_probes(test);
+
+	preempt_disable();
+	asi_enter(asi);
+	asi_um_flush_tlb_user(mm, 0x10000000, 0x10000000 + PAGE_SIZE);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	asi_enter(asi);
+	KUNIT_EXPECT_EQ(test, asi_um_tlb_access((unsigned long)page_address(page),
+						false, &pfn), 0);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	preempt_enable();
+
+	KUNIT_ASSERT_EQ(test, exits_seen.n, 2);
+	KUNIT_EXPECT_EQ(test, exits_seen.reason[0], ASI_EXIT_TLB_FLUSH);
+	KUNIT_EXPECT_EQ(test, exits_seen.reason[1], ASI_EXIT_FAULT);
+	KUNIT_EXPECT_TRUE(test, exits_seen.faulted);
+	KUNIT_EXPECT_EQ(test, exits_seen.addr,
+			(unsigned long)page_address(page));
+	KUNIT_EXPECT_EQ(test, exits_seen.error_code, 0);
+	sprint_symbol_no_offset(where, exits_seen.ip);
+	KUNIT_EXPECT_STREQ(test, where, "um_exit_reasons_and_fault_record");
+	asi_kunit_mm_release(mm);
+	asi_free_sensitive_pages(page, 0);
+}
+
 static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_enter_loads_domain_cr3),
 	KUNIT_CASE(um_flush_invpcid_per_domain),
@@ -408,6 +565,8 @@ static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_bad_slot_warns),
 	KUNIT_CASE(um_fault_before_cr3_write),
 	KUNIT_CASE(um_fault_after_cr3_write),
+	KUNIT_CASE(um_fault_in_pre_exit_hook_once),
+	KUNIT_CASE(um_exit_reasons_and_fault_record),
 	{}
 };
 

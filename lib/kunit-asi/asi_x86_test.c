@@ -11,6 +11,7 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
+#include <linux/kallsyms.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -221,6 +222,145 @@ static void x86_interrupts_while_restricted(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
+static struct {
+	int n;
+	int reason[4];
+	unsigned long addr, ip, error_code;
+} x86_exits;
+
+static void x86_probe_exit(void *data, int class_id, const char *class_name,
+			   int reason)
+{
+	if (x86_exits.n < ARRAY_SIZE(x86_exits.reason))
+		x86_exits.reason[x86_exits.n] = reason;
+	x86_exits.n++;
+}
+
+static void x86_probe_fault(void *data, int class_id, const char *class_name,
+			    unsigned long addr, unsigned long ip,
+			    unsigned long error_code)
+{
+	x86_exits.addr = addr;
+	x86_exits.ip = ip;
+	x86_exits.error_code = error_code;
+}
+
+static void x86_unregister_probes(void *unused)
+{
+	unregister_trace_asi_exit(x86_probe_exit, NULL);
+	unregister_trace_asi_fault_exit(x86_probe_fault, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+/*
+ * The kernel's local TLB flush leaves ASI with ASI_EXIT_TLB_FLUSH, and a
+ * fault exit records the address, the code that touched it (this
+ * function) and the hardware's error code: a kernel read of a page not
+ * present, 0.
+ */
+static noinline void x86_exit_reasons_and_fault_record(struct kunit *test)
+{
+	char where[KSYM_SYMBOL_LEN];
+	struct mm_struct *mm;
+	struct page *page;
+	struct asi *asi;
+	u64 *p, v;
+
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	p = page_address(page);
+	*p = 0xfa17;
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	memset(&x86_exits, 0, sizeof(x86_exits));
+	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(x86_probe_exit, NULL), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_fault_exit(x86_probe_fault,
+							    NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							x86_unregister_probes,
+							NULL), 0);
+	preempt_disable();
+	asi_enter(asi);
+	flush_tlb_local();
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	asi_enter(asi);
+	v = READ_ONCE(*p);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	preempt_enable();
+
+	KUNIT_EXPECT_EQ(test, v, 0xfa17);
+	KUNIT_ASSERT_EQ(test, x86_exits.n, 2);
+	KUNIT_EXPECT_EQ(test, x86_exits.reason[0], ASI_EXIT_TLB_FLUSH);
+	KUNIT_EXPECT_EQ(test, x86_exits.reason[1], ASI_EXIT_FAULT);
+	KUNIT_EXPECT_EQ(test, x86_exits.addr, (unsigned long)p);
+	KUNIT_EXPECT_EQ(test, x86_exits.error_code, 0);
+	sprint_symbol_no_offset(where, x86_exits.ip);
+	KUNIT_EXPECT_STREQ(test, where, "x86_exit_reasons_and_fault_record");
+	asi_kunit_mm_release(mm);
+	asi_free_sensitive_pages(page, 0);
+}
+
+/* A pre-exit hook that reads sensitive memory, counting its calls. */
+static u64 *hook_reads;
+static u64 hook_read;
+static unsigned int hook_calls;
+
+static void reading_pre_exit(struct asi *asi)
+{
+	hook_calls++;
+	hook_read = READ_ONCE(*hook_reads);
+}
+
+static const struct asi_class_ops reading_ops = {
+	.name = "x86-reading",
+	.pre_exit = reading_pre_exit,
+};
+
+/*
+ * A class's pre-exit hook that faults on sensitive memory (a real page
+ * fault, inside the exit): the hook runs once and reads the right value,
+ * one exit and one fault exit are counted, and the CPU ends on its normal
+ * CR3.
+ */
+static void x86_fault_in_pre_exit_hook_once(struct kunit *test)
+{
+	struct asi_class_stats before, after;
+	unsigned long cr3;
+	struct mm_struct *mm;
+	struct page *page;
+	struct asi *asi;
+	int err;
+
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	hook_reads = page_address(page);
+	*hook_reads = 0x4007;
+	hook_read = 0;
+	hook_calls = 0;
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	err = asi_register_class(ASI_CLASS_KVM, &reading_ops);
+	if (err == -EBUSY)
+		kunit_skip(test, "ASI_CLASS_KVM is registered by someone else");
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
+	asi_get_class_stats(ASI_CLASS_KVM, &before);
+	preempt_disable();
+	asi_enter(asi);
+	asi_exit();
+	cr3 = __read_cr3();
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	preempt_enable();
+	asi_get_class_stats(ASI_CLASS_KVM, &after);
+
+	KUNIT_EXPECT_EQ(test, hook_calls, 1);
+	KUNIT_EXPECT_EQ(test, hook_read, 0x4007);
+	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
+	KUNIT_EXPECT_EQ(test, cr3 & CR3_ADDR_MASK, __sme_pa(mm->pgd) & CR3_ADDR_MASK);
+	asi_kunit_mm_release(mm);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_KVM), 0);
+	asi_free_sensitive_pages(page, 0);
+}
+
 /*
  * The piece of a large leaf that the template derives keeps every
  * attribute, the memory type included: the PAT bit is bit 12 in a 1G or
@@ -260,6 +400,8 @@ static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_sensitive_in_every_domain),
 	KUNIT_CASE(x86_interrupts_while_restricted),
 	KUNIT_CASE(x86_sub_leaf_keeps_attributes),
+	KUNIT_CASE(x86_exit_reasons_and_fault_record),
+	KUNIT_CASE(x86_fault_in_pre_exit_hook_once),
 	{}
 };
 
@@ -796,7 +938,8 @@ static void smp_two_domains_one_mm(struct kunit *test)
 /* The CR3 values written to enter domains, per CPU (no-flush bit too). */
 static DEFINE_PER_CPU(unsigned long, entered_cr3);
 
-static void probe_enter_cr3(void *data, int class_id, unsigned long cr3)
+static void probe_enter_cr3(void *data, int class_id, const char *class_name,
+			    unsigned long cr3)
 {
 	this_cpu_write(entered_cr3, cr3);
 }

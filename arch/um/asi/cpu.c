@@ -492,44 +492,9 @@ fill:
 	}
 }
 
-/**
- * asi_um_tlb_access() - access an address in the current address space
- * @addr: a user address of the loaded mm, or a direct-map kernel address.
- * @user: which of the two @addr is.
- * @pfn: the page frame the access reached.
- *
- * What the CPU does on a memory access: a translation cached for the
- * loaded PCID (or a global one) is used, and checked against the page
- * table; a stale one is reported (see asi_um_tlb_report()).  Otherwise the
- * page table is walked, from a paging-structure cache entry for kernel
- * addresses if there is one (checked too), and the translation cached.
- * Inside a domain an unmapped address faults and asi_handle_fault()
- * leaves ASI; the access is then retried in the normal space.
- *
- * Context: any; call with preemption disabled to stay in one address space.
- * Return: 0 with *@pfn set, -EFAULT if the address is not mapped, or
- * -EINVAL if it is neither a user address nor in the direct map.
- */
-int asi_um_tlb_access(unsigned long addr, bool user, unsigned long *pfn)
-{
-	return asi_um_tlb_access_rw(addr, user, false, pfn);
-}
-EXPORT_SYMBOL_GPL(asi_um_tlb_access);
-
-/**
- * asi_um_tlb_access_rw() - asi_um_tlb_access(), for a read or a write
- * @addr: as for asi_um_tlb_access().
- * @user: as for asi_um_tlb_access().
- * @write: the access is a write: a translation without the write bit
- *	faults, and a cached writable translation of a page the table now
- *	maps read-only is reported.
- * @pfn: as for asi_um_tlb_access().
- *
- * Return: as asi_um_tlb_access(); -EFAULT also for a write to a page
- * mapped read-only.
- */
-int asi_um_tlb_access_rw(unsigned long addr, bool user, bool write,
-			 unsigned long *pfn)
+/* An access from the code at @ip (which a fault exit reports). */
+static int asi_um_access(unsigned long addr, bool user, bool write,
+			 unsigned long *pfn, unsigned long ip)
 {
 	struct asi_um_tlb_entry *e;
 	struct asi_um_kwalk w;
@@ -561,12 +526,57 @@ retry:
 		*pfn = w.pfn;
 	} else {
 		tlb->faults++;
-		if (tlb->table_asi && asi_handle_fault(addr))
+		/* x86's error code: present (a protection fault), write. */
+		if (tlb->table_asi &&
+		    asi_handle_fault(addr, ip,
+				     (w.present ? 1 : 0) | (write ? 2 : 0)))
 			goto retry;
 		ret = -EFAULT;
 	}
 out:
 	local_irq_restore(flags);
 	return ret;
+}
+
+/**
+ * asi_um_tlb_access() - access an address in the current address space
+ * @addr: a user address of the loaded mm, or a direct-map kernel address.
+ * @user: which of the two @addr is.
+ * @pfn: the page frame the access reached.
+ *
+ * What the CPU does on a memory access: a translation cached for the
+ * loaded PCID (or a global one) is used, and checked against the page
+ * table; a stale one is reported (see asi_um_tlb_report()).  Otherwise the
+ * page table is walked, from a paging-structure cache entry for kernel
+ * addresses if there is one (checked too), and the translation cached.
+ * Inside a domain an unmapped address faults and asi_handle_fault()
+ * leaves ASI; the access is then retried in the normal space.
+ *
+ * Context: any; call with preemption disabled to stay in one address space.
+ * Return: 0 with *@pfn set, -EFAULT if the address is not mapped, or
+ * -EINVAL if it is neither a user address nor in the direct map.
+ */
+int asi_um_tlb_access(unsigned long addr, bool user, unsigned long *pfn)
+{
+	return asi_um_access(addr, user, false, pfn, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(asi_um_tlb_access);
+
+/**
+ * asi_um_tlb_access_rw() - asi_um_tlb_access(), for a read or a write
+ * @addr: as for asi_um_tlb_access().
+ * @user: as for asi_um_tlb_access().
+ * @write: the access is a write: a translation without the write bit
+ *	faults, and a cached writable translation of a page the table now
+ *	maps read-only is reported.
+ * @pfn: as for asi_um_tlb_access().
+ *
+ * Return: as asi_um_tlb_access(); -EFAULT also for a write to a page
+ * mapped read-only.
+ */
+int asi_um_tlb_access_rw(unsigned long addr, bool user, bool write,
+			 unsigned long *pfn)
+{
+	return asi_um_access(addr, user, write, pfn, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(asi_um_tlb_access_rw);

@@ -91,7 +91,7 @@ void asi_um_switch_mm(struct mm_struct *prev, struct mm_struct *next)
 	unsigned int slot;
 	bool need_flush;
 
-	asi_exit();
+	asi_exit_because(ASI_EXIT_MM_SWITCH);
 
 	local_irq_save(flags);
 	tlb = this_cpu_ptr(&asi_um_tlb);
@@ -132,7 +132,7 @@ void asi_um_flush_tlb_user(struct mm_struct *mm, unsigned long start,
 		goto out;
 	}
 
-	asi_exit();
+	asi_exit_because(ASI_EXIT_TLB_FLUSH);
 	if (end > start && (end - start) >> PAGE_SHIFT <= ASI_UM_FLUSH_CEILING) {
 		for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE) {
 			asi_um_tlb_do_invlpg(tlb, addr, true);
@@ -169,7 +169,7 @@ void asi_um_flush_tlb_kernel(unsigned long start, unsigned long end)
 		 * leaves ASI first: INVLPG then reaches the normal PCID's
 		 * paging-structure caches, never a restricted one's.
 		 */
-		asi_exit();
+		asi_exit_because(ASI_EXIT_TLB_FLUSH);
 		for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE)
 			asi_um_tlb_do_invlpg(tlb, addr, false);
 	} else {
