@@ -112,6 +112,9 @@ EXPORT_SYMBOL_GPL(asi_enabled_key);
 DEFINE_PER_CPU(struct asi *, asi_cpu_curr);
 EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_curr);
 
+/* The CR3 value asi_enter() loaded, as CR3 reads back: asi_current_cr3(). */
+static DEFINE_PER_CPU(unsigned long, asi_cpu_cr3);
+
 /*
  * The ASID slot of the domain this CPU is in, recorded on entry: the exit
  * goes back to the normal PCID of the same slot (the mm cannot change
@@ -645,8 +648,11 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 	bool flush;
 	int slot;
 
-	if (!asi_arch_has_pcid())
-		return asi_arch_cr3(asi->pgd, -1, asi->class_id, false);
+	if (!asi_arch_has_pcid()) {
+		__this_cpu_write(asi_cpu_cr3,
+				 asi_arch_cr3(asi->pgd, -1, asi->class_id, false));
+		return __this_cpu_read(asi_cpu_cr3);
+	}
 
 	slot = asi_asid_slot(asi->mm);
 	if (ASI_WARN_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS,
@@ -656,6 +662,9 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 
 	flush = asi_pcid_mark_fresh(slot, asi->class_id);
 	__this_cpu_write(asi_cpu_slot, slot);
+	/* The no-flush bit acts on the write and reads back as 0. */
+	__this_cpu_write(asi_cpu_cr3,
+			 asi_arch_cr3(asi->pgd, slot, asi->class_id, false));
 	return asi_arch_cr3(asi->pgd, slot, asi->class_id, !flush);
 }
 
@@ -794,6 +803,24 @@ void __asi_exit(enum asi_exit_reason reason)
 	asi_switch_out(reason);
 }
 EXPORT_SYMBOL_GPL(__asi_exit);
+
+/**
+ * asi_current_cr3() - the CR3 value of the domain this CPU is in
+ *
+ * For the architecture's code that builds the CR3 value it expects to find
+ * loaded (x86: __get_current_cr3_fast(), which KVM writes into the VMCS as
+ * the host's CR3): inside a domain that is the restricted page table.
+ *
+ * Context: interrupts disabled, or the answer may be stale at once.
+ * Return: the CR3 value asi_enter() loaded, as CR3 reads back, or 0 when
+ * this CPU is in no domain.
+ */
+unsigned long asi_current_cr3(void)
+{
+	if (!asi_is_restricted())
+		return 0;
+	return __this_cpu_read(asi_cpu_cr3);
+}
 
 /**
  * asi_handle_fault() - the page fault policy inside a restricted space

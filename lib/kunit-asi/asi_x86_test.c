@@ -15,6 +15,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mmu_context.h>
 #include <linux/pgtable.h>
 #include <linux/preempt.h>
 #include <linux/sched/mm.h>
@@ -362,6 +363,46 @@ static void x86_fault_in_pre_exit_hook_once(struct kunit *test)
 }
 
 /*
+ * Code that reads or assumes CR3 knows about ASI: inside a domain,
+ * __get_current_cr3_fast() (which KVM writes into the VMCS as the host's
+ * CR3) is the restricted CR3 the hardware holds, without the DEBUG_VM
+ * check firing, and nmi_uaccess_okay() says no (a restricted table maps
+ * no user memory) without warning; outside, both are as before.
+ */
+static void x86_cr3_readers_know_asi(struct kunit *test)
+{
+	unsigned long fast_in, hw_in, fast_out, hw_out;
+	bool uaccess_in, uaccess_out;
+	struct mm_struct *mm;
+	unsigned long flags;
+	struct asi *asi;
+
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	preempt_disable();
+	local_irq_save(flags);
+	asi_enter(asi);
+	fast_in = __get_current_cr3_fast();
+	hw_in = __read_cr3();
+	uaccess_in = nmi_uaccess_okay();
+	asi_exit();
+	fast_out = __get_current_cr3_fast();
+	hw_out = __read_cr3();
+	uaccess_out = nmi_uaccess_okay();
+	local_irq_restore(flags);
+	preempt_enable();
+
+	KUNIT_EXPECT_EQ(test, fast_in, hw_in);
+	KUNIT_EXPECT_EQ(test, hw_in & CR3_ADDR_MASK,
+			__sme_pa(asi->pgd) & CR3_ADDR_MASK);
+	KUNIT_EXPECT_FALSE(test, uaccess_in);
+	KUNIT_EXPECT_EQ(test, fast_out, hw_out);
+	KUNIT_EXPECT_EQ(test, hw_out & CR3_ADDR_MASK,
+			__sme_pa(mm->pgd) & CR3_ADDR_MASK);
+	KUNIT_EXPECT_TRUE(test, uaccess_out);
+	asi_kunit_mm_release(mm);
+}
+
+/*
  * The piece of a large leaf that the template derives keeps every
  * attribute, the memory type included: the PAT bit is bit 12 in a 1G or
  * 2M leaf and bit 7 (where a leaf has PSE) in a 4K page.  The entries are
@@ -402,6 +443,7 @@ static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_sub_leaf_keeps_attributes),
 	KUNIT_CASE(x86_exit_reasons_and_fault_record),
 	KUNIT_CASE(x86_fault_in_pre_exit_hook_once),
+	KUNIT_CASE(x86_cr3_readers_know_asi),
 	{}
 };
 
