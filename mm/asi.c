@@ -112,6 +112,13 @@ EXPORT_SYMBOL_GPL(asi_enabled_key);
 DEFINE_PER_CPU(struct asi *, asi_cpu_curr);
 EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_curr);
 
+/*
+ * Set when a kernel address was invalidated in place while restricted and
+ * the normal PCID could not be reached (no INVPCID): the exit then loads
+ * the normal space without the no-flush bit.
+ */
+static DEFINE_PER_CPU(bool, asi_normal_stale);
+
 /* The CR3 value asi_enter() loaded, as CR3 reads back: asi_current_cr3(). */
 static DEFINE_PER_CPU(unsigned long, asi_cpu_cr3);
 
@@ -581,7 +588,7 @@ EXPORT_SYMBOL_IF_KUNIT(asi_flush_pcid_addr);
 
 /**
  * asi_flush_loaded_addr() - INVLPG in the loaded (restricted) PCID
- * @addr: the user address.
+ * @addr: the user or kernel address.
  */
 VISIBLE_IF_KUNIT void asi_flush_loaded_addr(unsigned long addr)
 {
@@ -619,6 +626,84 @@ VISIBLE_IF_KUNIT void asi_flush_kernel_range(unsigned long start,
 	flush_tlb_kernel_range(start, end);
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_flush_kernel_range);
+
+/**
+ * asi_flush_normal_addr() - invalidate a kernel address in the normal PCID
+ * @addr: the address.
+ *
+ * From inside a domain, whose PCID is the loaded one: INVPCID reaches the
+ * normal PCID of the slot; without it, the exit flushes that PCID.
+ */
+VISIBLE_IF_KUNIT void asi_flush_normal_addr(unsigned long addr)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_normal_addr, addr);
+	if (asi_arch_has_invpcid())
+		asi_arch_invpcid_addr(__this_cpu_read(asi_cpu_slot),
+				      ASI_NORMAL_SPACE, addr);
+	else
+		__this_cpu_write(asi_normal_stale, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_normal_addr);
+
+/**
+ * asi_pcids_mark_stale_but() - flush the other restricted PCIDs on entry
+ * @asi: the domain loaded, whose PCID was invalidated in place.
+ *
+ * Every other restricted PCID of this CPU may hold a non-global
+ * translation of a changed kernel address, or a table of the kernel half
+ * in its paging-structure caches, which no INVLPG in the loaded PCID
+ * reaches.
+ */
+VISIBLE_IF_KUNIT void asi_pcids_mark_stale_but(struct asi *asi)
+{
+	unsigned int slot = __this_cpu_read(asi_cpu_slot), s;
+	unsigned long keep;
+
+	KUNIT_STATIC_STUB_REDIRECT(asi_pcids_mark_stale_but, asi);
+	keep = __this_cpu_read(asi_pcid_fresh[slot]) & BIT(asi->class_id);
+	for (s = 0; s < ASI_ARCH_NR_ASID_SLOTS; s++)
+		__this_cpu_write(asi_pcid_fresh[s], s == slot ? keep : 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_pcids_mark_stale_but);
+
+/**
+ * asi_flush_kernel_addr() - invalidate a kernel address, staying restricted
+ * @addr: a kernel address whose translation changed.
+ *
+ * Called by the architecture's kernel TLB flush on each CPU (x86:
+ * flush_tlb_one_kernel(), in the flush IPI) in place of its own
+ * invalidation.  Outside a domain it does nothing: the caller invalidates
+ * the normal PCID as usual.  Inside one the CPU stays restricted, and what
+ * may hold the old translation is invalidated: the loaded restricted PCID
+ * in place (INVLPG, which also drops the address's global translation in
+ * every PCID and the loaded PCID's paging-structure caches); the normal
+ * PCID, which may hold non-global kernel translations (sensitive memory)
+ * and the kernel half's tables (asi_flush_normal_addr()); the other
+ * restricted PCIDs of this CPU, on their next entry.  Without PCIDs the
+ * CR3 write of the exit flushes the normal space anyway.
+ *
+ * Context: any.
+ * Return: true if @addr was invalidated here.
+ */
+bool asi_flush_kernel_addr(unsigned long addr)
+{
+	unsigned long flags;
+	struct asi *asi;
+
+	if (!asi_enabled())
+		return false;
+	local_irq_save(flags);
+	asi = this_cpu_read(asi_cpu_curr);
+	if (asi) {
+		asi_flush_loaded_addr(addr);
+		if (asi_arch_has_pcid()) {
+			asi_flush_normal_addr(addr);
+			asi_pcids_mark_stale_but(asi);
+		}
+	}
+	local_irq_restore(flags);
+	return asi;
+}
 
 /**
  * asi_asid_slot() - @mm's ASID slot on this CPU, as the backend says
@@ -672,17 +757,20 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
  * The CR3 value that goes back to the normal address space of the mm this
  * CPU has loaded, in the slot recorded on entry.  Its PCID is the
  * kernel's (arch/x86/mm/tlb.c), which keeps it up to date itself: every
- * flush the kernel does on this CPU while restricted leaves ASI first.  So
- * the entries are kept.
+ * user flush the kernel does on this CPU while restricted leaves ASI
+ * first, and a kernel one reaches it (asi_flush_kernel_addr()).  So the
+ * entries are kept, unless a kernel flush could not reach it.
  */
 static unsigned long asi_unrestricted_cr3(void)
 {
 	struct mm_struct *mm = asi_arch_loaded_mm();
+	bool stale = __this_cpu_read(asi_normal_stale);
 
 	if (!asi_arch_has_pcid())
 		return asi_arch_cr3(mm->pgd, -1, ASI_NORMAL_SPACE, false);
+	__this_cpu_write(asi_normal_stale, false);
 	return asi_arch_cr3(mm->pgd, __this_cpu_read(asi_cpu_slot),
-			    ASI_NORMAL_SPACE, true);
+			    ASI_NORMAL_SPACE, !stale);
 }
 
 static const char *asi_class_name(struct asi *asi)

@@ -128,6 +128,8 @@ void asi_flush_loaded_addr(unsigned long addr);
 void asi_pcid_mark_stale(unsigned int slot, enum asi_class_id class_id);
 void asi_flush_kernel_range(unsigned long start, unsigned long end);
 void asi_kernel_tables_catch_up(void);
+void asi_flush_normal_addr(unsigned long addr);
+void asi_pcids_mark_stale_but(struct asi *asi);
 #endif
 
 #endif /* _MM_ASI_INTERNAL_H */

@@ -116,6 +116,7 @@ void asi_kernel_range_changed(unsigned long start, unsigned long end);
 bool asi_handle_fault(unsigned long addr, unsigned long ip,
 		      unsigned long error_code);
 unsigned long asi_current_cr3(void);
+bool asi_flush_kernel_addr(unsigned long addr);
 int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats);
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order);
 void asi_free_sensitive_pages(struct page *page, unsigned int order);
@@ -192,6 +193,7 @@ static inline bool asi_handle_fault(unsigned long addr, unsigned long ip,
 }
 
 static inline unsigned long asi_current_cr3(void) { return 0; }
+static inline bool asi_flush_kernel_addr(unsigned long addr) { return false; }
 
 static inline int asi_get_class_stats(enum asi_class_id class_id,
 				      struct asi_class_stats *stats)

@@ -24,6 +24,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/string.h>
+#include <asm/tlbflush.h>
 
 #include "asi_kunit.h"
 
@@ -1157,6 +1158,108 @@ static void kernel_nonglobal_made_read_only(struct kunit *test,
 	kernel_page_made_read_only(test, p, true);
 }
 
+/*
+ * A kernel page whose translation the normal PCID holds, not global (it
+ * is sensitive), is made read-only; the kernel's flush reaches this CPU
+ * while it is inside a domain.  The CPU stays inside (the address is
+ * invalidated in place) and the normal PCID must lose its writable
+ * translation too (asi_flush_normal_addr(): INVPCID, or without it a
+ * flushing exit), or a write there after the exit goes through.
+ */
+static void kernel_flush_inside_normal(struct kunit *test, struct probe *p,
+				       bool invpcid)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct mm_struct *mm;
+	unsigned long addr, pfn;
+	struct asi *asi;
+	bool inside;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	addr = (unsigned long)page_address(page);
+	asi_kunit_alloc_sensitive(test, page, 0);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	asi_um_tlb_set_features(true, invpcid);
+	KUNIT_EXPECT_EQ(test, asi_um_tlb_access_rw(addr, false, true, &pfn), 0);
+	KUNIT_EXPECT_EQ(test, asi_um_tlb_cached(loaded_pcid(), addr, false),
+			ASI_UM_TLB_LOCAL);
+	KUNIT_ASSERT_EQ(test, asi_um_kpt_change_noflush((void *)addr, 1, -1,
+							false), 0);
+	preempt_disable();
+	asi_enter(asi);
+	flush_tlb_kernel_range(addr, addr + PAGE_SIZE);
+	inside = asi_is_restricted();
+	asi_exit();
+	p->pcid = loaded_pcid();
+	p->addr = addr;
+	ret = asi_um_tlb_access_rw(addr, false, true, &pfn);
+	preempt_enable();
+	KUNIT_EXPECT_TRUE(test, inside);
+	CHECK_EQ(test, p, ret, -EFAULT);
+
+	KUNIT_EXPECT_EQ(test, asi_um_kpt_change((void *)addr, 1, -1, true), 0);
+	asi_um_tlb_set_features(true, true);
+	asi_free_sensitive_pages(page, 0);
+	asi_kunit_mm_release(mm);
+}
+
+static void kernel_flush_inside_invpcid(struct kunit *test, struct probe *p)
+{
+	kernel_flush_inside_normal(test, p, true);
+}
+
+static void kernel_flush_inside_no_invpcid(struct kunit *test, struct probe *p)
+{
+	kernel_flush_inside_normal(test, p, false);
+}
+
+/*
+ * A kernel page that is not global, in tables the template shares (no
+ * sensitive page near it), is written from a domain of another class, so
+ * that domain's PCID holds the writable translation.  Made read-only with
+ * this CPU inside the first domain, the flush stays inside and the other
+ * PCID must be flushed on its next entry (asi_pcids_mark_stale_but()):
+ * no template edit tells the core, the tables are shared.
+ */
+static void kernel_flush_inside_other_domain(struct kunit *test,
+					     struct probe *p)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct asi *asi, *other;
+	struct mm_struct *mm;
+	unsigned long addr;
+	bool inside;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	addr = (unsigned long)page_address(page);
+	KUNIT_ASSERT_EQ(test, asi_um_kpt_change((void *)addr, 1, false, -1), 0);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_USERSPACE, &other), 0);
+	KUNIT_EXPECT_TRUE(test, kernel_write_in_domain(other, addr, &ret));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+
+	KUNIT_ASSERT_EQ(test, asi_um_kpt_change_noflush((void *)addr, 1, -1,
+							false), 0);
+	preempt_disable();
+	asi_enter(asi);
+	flush_tlb_kernel_range(addr, addr + PAGE_SIZE);
+	inside = asi_is_restricted();
+	asi_exit();
+	preempt_enable();
+	KUNIT_EXPECT_TRUE(test, inside);
+	p->pcid = domain_pcid(other);
+	p->addr = addr;
+	inside = kernel_write_in_domain(other, addr, &ret);
+	CHECK_EQ(test, p, ret, -EFAULT);
+	CHECK_EQ(test, p, inside, false);
+
+	KUNIT_EXPECT_EQ(test, asi_um_kpt_change((void *)addr, 1, true, true), 0);
+	asi_kunit_mm_release(mm);
+	__free_page(page);
+}
+
 typedef void (*scenario_fn)(struct kunit *test, struct probe *p);
 
 /* The scenarios whose flushes the broken cases take away, run whole. */
@@ -1177,6 +1280,9 @@ static const struct scenario scenarios[] = {
 	{ "kernel_table_freed", kernel_table_freed },
 	{ "kernel_global_made_read_only", kernel_global_made_read_only },
 	{ "kernel_nonglobal_made_read_only", kernel_nonglobal_made_read_only },
+	{ "kernel_flush_inside_invpcid", kernel_flush_inside_invpcid },
+	{ "kernel_flush_inside_no_invpcid", kernel_flush_inside_no_invpcid },
+	{ "kernel_flush_inside_other_domain", kernel_flush_inside_other_domain },
 };
 
 KUNIT_ARRAY_PARAM_DESC(scenarios, scenarios, name);
@@ -1223,6 +1329,10 @@ static void skip_entry_changed(bool was_table, bool was_global)
 {
 }
 
+static void skip_mark_stale_but(struct asi *asi)
+{
+}
+
 static void skip_kernel_tables(void)
 {
 }
@@ -1236,6 +1346,8 @@ enum seam {
 	SEAM_FLUSH_KERNEL_RANGE,
 	SEAM_FLUSH_KERNEL_TABLES,
 	SEAM_KERNEL_ENTRY_CHANGED,
+	SEAM_FLUSH_NORMAL_ADDR,
+	SEAM_PCIDS_MARK_STALE_BUT,
 };
 
 /* One flush left out, the scenario that needs it, what the model says. */
@@ -1273,6 +1385,12 @@ static const struct breakage breakages[] = {
 	{ "asi_kernel_tables_catch_up on a non-global leaf",
 	  SEAM_FLUSH_KERNEL_TABLES, kernel_nonglobal_made_read_only,
 	  "now maps it read-only" },
+	{ "asi_flush_normal_addr with INVPCID", SEAM_FLUSH_NORMAL_ADDR,
+	  kernel_flush_inside_invpcid, "now maps it read-only" },
+	{ "asi_flush_normal_addr without INVPCID", SEAM_FLUSH_NORMAL_ADDR,
+	  kernel_flush_inside_no_invpcid, "now maps it read-only" },
+	{ "asi_pcids_mark_stale_but", SEAM_PCIDS_MARK_STALE_BUT,
+	  kernel_flush_inside_other_domain, "now maps it read-only" },
 };
 
 KUNIT_ARRAY_PARAM_DESC(breakages, breakages, name);
@@ -1314,6 +1432,14 @@ static void *stub_out(struct kunit *test, enum seam seam)
 		kunit_activate_static_stub(test, asi_kernel_entry_changed,
 					   skip_entry_changed);
 		return asi_kernel_entry_changed;
+	case SEAM_FLUSH_NORMAL_ADDR:
+		kunit_activate_static_stub(test, asi_flush_normal_addr,
+					   skip_addr);
+		return asi_flush_normal_addr;
+	case SEAM_PCIDS_MARK_STALE_BUT:
+		kunit_activate_static_stub(test, asi_pcids_mark_stale_but,
+					   skip_mark_stale_but);
+		return asi_pcids_mark_stale_but;
 	}
 	return NULL;
 }

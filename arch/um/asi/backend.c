@@ -90,12 +90,12 @@ bool asi_arch_has_invpcid(void)
 	return this_cpu_read(asi_um_tlb.invpcid);
 }
 
-/* The core invalidates user addresses only. */
 void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr)
 {
 	lockdep_assert_irqs_disabled();
 	asi_um_tlb_do_invpcid(this_cpu_ptr(&asi_um_tlb), ASI_UM_INVPCID_ADDR,
-			      asi_um_pcid(slot, class_id), addr, true);
+			      asi_um_pcid(slot, class_id), addr,
+			      !asi_um_kpt_covers(addr));
 }
 
 unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush)
@@ -111,5 +111,7 @@ unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush)
 void asi_arch_invlpg(unsigned long addr)
 {
 	lockdep_assert_irqs_disabled();
-	asi_um_tlb_do_invlpg(this_cpu_ptr(&asi_um_tlb), addr, true);
+	/* The model keeps user and direct-map translations apart. */
+	asi_um_tlb_do_invlpg(this_cpu_ptr(&asi_um_tlb), addr,
+			     !asi_um_kpt_covers(addr));
 }

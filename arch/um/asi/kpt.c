@@ -464,6 +464,30 @@ static int asi_um_normal_change(unsigned long addr, int global, int write)
  */
 int asi_um_kpt_change(void *addr, unsigned long npages, int global, int write)
 {
+	int err = asi_um_kpt_change_noflush(addr, npages, global, write);
+
+	flush_tlb_kernel_range((unsigned long)addr,
+			       (unsigned long)addr + npages * PAGE_SIZE);
+	return err;
+}
+EXPORT_SYMBOL_GPL(asi_um_kpt_change);
+
+/**
+ * asi_um_kpt_change_noflush() - asi_um_kpt_change() without the flush
+ * @addr: as for asi_um_kpt_change().
+ * @npages: as for asi_um_kpt_change().
+ * @global: as for asi_um_kpt_change().
+ * @write: as for asi_um_kpt_change().
+ *
+ * As the kernel's _noflush calls (set_direct_map_*_noflush()): the caller
+ * flushes (flush_tlb_kernel_range()) before relying on the change.
+ *
+ * Context: process context, may sleep.
+ * Return: as asi_um_kpt_change().
+ */
+int asi_um_kpt_change_noflush(void *addr, unsigned long npages, int global,
+			      int write)
+{
 	unsigned long start = (unsigned long)addr, i;
 	int err = 0;
 
@@ -472,10 +496,9 @@ int asi_um_kpt_change(void *addr, unsigned long npages, int global, int write)
 		err = asi_um_normal_change(start + i * PAGE_SIZE, global, write);
 	asi_kernel_range_changed(start, start + i * PAGE_SIZE);
 	mutex_unlock(&asi_um_kpt_lock);
-	flush_tlb_kernel_range(start, start + i * PAGE_SIZE);
 	return err;
 }
-EXPORT_SYMBOL_GPL(asi_um_kpt_change);
+EXPORT_SYMBOL_GPL(asi_um_kpt_change_noflush);
 
 /* set_memory_(non)global() on one page, as the backend's CPA. */
 static int asi_um_set_global(unsigned long addr, bool global)

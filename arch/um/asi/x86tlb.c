@@ -165,13 +165,14 @@ void asi_um_flush_tlb_kernel(unsigned long start, unsigned long end)
 	tlb = this_cpu_ptr(&asi_um_tlb);
 	if (end > start && (end - start) >> PAGE_SHIFT <= ASI_UM_FLUSH_CEILING) {
 		/*
-		 * flush_tlb_one_kernel() is flush_tlb_one_user(), which
-		 * leaves ASI first: INVLPG then reaches the normal PCID's
-		 * paging-structure caches, never a restricted one's.
+		 * flush_tlb_one_kernel(): inside a domain the core
+		 * invalidates in place and the CPU stays restricted; else
+		 * INVLPG in the normal PCID.
 		 */
-		asi_exit_because(ASI_EXIT_TLB_FLUSH);
-		for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE)
-			asi_um_tlb_do_invlpg(tlb, addr, false);
+		for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE) {
+			if (!asi_flush_kernel_addr(addr))
+				asi_um_tlb_do_invlpg(tlb, addr, false);
+		}
 	} else {
 		asi_um_tlb_drop_everything(tlb);
 	}

@@ -132,6 +132,8 @@ int asi_um_tlb_access(unsigned long addr, bool user, unsigned long *pfn);
 int asi_um_tlb_access_rw(unsigned long addr, bool user, bool write,
 			 unsigned long *pfn);
 int asi_um_kpt_change(void *addr, unsigned long npages, int global, int write);
+int asi_um_kpt_change_noflush(void *addr, unsigned long npages, int global,
+			      int write);
 
 enum asi_um_tlb_hold asi_um_tlb_cached(u16 pcid, unsigned long addr,
 				       bool user);
