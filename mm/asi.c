@@ -452,15 +452,16 @@ EXPORT_SYMBOL_IF_KUNIT(asi_destroy_mm_state);
  * invalidates the normal PCID only.  So each edit bumps the generation,
  * and a CPU that has not seen it flushes every restricted PCID on its
  * next entry (asi_kernel_tables_catch_up()).  A CPU inside a domain at the
- * time of the edit does not stay there with the old tables: the caller's
- * kernel range flush (asi_alloc_sensitive_pages(),
- * asi_free_sensitive_pages()) interrupts every CPU.  For a short range
- * the interrupt leaves ASI (flush_tlb_one_kernel()), so the CPU comes back
- * through asi_enter() and sees the new generation; a long range is
- * flush_tlb_all(), which stays inside but invalidates every PCID,
- * paging-structure caches included (INVPCID type 2, or CR4.PGE toggled).
- * The generation needs no barrier of its own: the IPI orders the edit and
- * the increment before the interrupted CPU's next entry.
+ * time of the edit does not keep the old tables either: the kernel range
+ * flush that follows every edit (CPA's, asi_alloc_sensitive_pages()'s)
+ * interrupts every CPU.  For a short range the CPU stays inside and
+ * invalidates each address in place (asi_flush_kernel_addr()): INVLPG
+ * drops every paging-structure cache entry of the loaded PCID, and the
+ * other PCIDs are marked stale; a long range is flush_tlb_all(), which
+ * invalidates every PCID, paging-structure caches included (INVPCID type
+ * 2, or CR4.PGE toggled).  The generation needs no barrier of its own:
+ * the IPI orders the edit and the increment before the interrupted CPU's
+ * next entry.
  *
  * Mapping pages again (asi_free_sensitive_pages()) needs no flush: no
  * CPU caches a translation that is not present.  A table the backend
