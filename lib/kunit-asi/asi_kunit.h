@@ -69,6 +69,24 @@ int asi_kunit_backend_case_init(struct kunit *test);
 struct mm_struct *asi_kunit_mm_with_test_domain(struct kunit *test,
 						struct asi **asi);
 struct page *asi_kunit_decline_block(gfp_t gfp, unsigned int order);
+
+/**
+ * struct asi_kunit_exits - the exits a case saw (asi_kunit_record_exits())
+ * @n: exits.
+ * @reason: the reasons of the first four.
+ * @faults: fault exits.
+ * @addr: the address of the last fault exit.
+ * @ip: where the access was.
+ * @error_code: its error code.
+ */
+struct asi_kunit_exits {
+	int n;
+	int reason[4];
+	int faults;
+	unsigned long addr, ip, error_code;
+};
+
+void asi_kunit_record_exits(struct kunit *test, struct asi_kunit_exits *x);
 void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
 			       unsigned int order);
 

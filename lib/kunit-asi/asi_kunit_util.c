@@ -25,6 +25,7 @@
 #include <linux/uio.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <trace/events/asi.h>
 #include <trace/events/printk.h>
 
 #include "asi_kunit.h"
@@ -744,6 +745,52 @@ void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
 			    page);
 	kunit_deactivate_static_stub(test, asi_block_alloc);
 	kunit_deactivate_static_stub(test, asi_sensitive_page_alloc);
+}
+
+static void record_exit(void *data, int class_id, const char *class_name,
+			int reason)
+{
+	struct asi_kunit_exits *x = data;
+
+	if (x->n < ARRAY_SIZE(x->reason))
+		x->reason[x->n] = reason;
+	x->n++;
+}
+
+static void record_fault_exit(void *data, int class_id,
+			      const char *class_name, unsigned long addr,
+			      unsigned long ip, unsigned long error_code)
+{
+	struct asi_kunit_exits *x = data;
+
+	x->faults++;
+	x->addr = addr;
+	x->ip = ip;
+	x->error_code = error_code;
+}
+
+static void stop_recording_exits(void *data)
+{
+	unregister_trace_asi_exit(record_exit, data);
+	unregister_trace_asi_fault_exit(record_fault_exit, data);
+	tracepoint_synchronize_unregister();
+}
+
+/**
+ * asi_kunit_record_exits() - record the exits of the case from now on
+ * @test: the case; recording stops when it ends.
+ * @x: where: every exit's reason (asi_exit tracepoint) and the last fault
+ *	exit's address, ip and error code (asi_fault_exit).
+ */
+void asi_kunit_record_exits(struct kunit *test, struct asi_kunit_exits *x)
+{
+	memset(x, 0, sizeof(*x));
+	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(record_exit, x), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_fault_exit(record_fault_exit,
+							    x), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							stop_recording_exits,
+							x), 0);
 }
 
 /* A new mm, used by the case's kthread, with its ASI_CLASS_TEST domain. */

@@ -1158,6 +1158,20 @@ static void kernel_nonglobal_made_read_only(struct kunit *test,
 	kernel_page_made_read_only(test, p, true);
 }
 
+/* The kernel's flush of @addr reaches this CPU inside @asi: still inside? */
+static bool kernel_flush_in_domain(struct asi *asi, unsigned long addr)
+{
+	bool inside;
+
+	preempt_disable();
+	asi_enter(asi);
+	flush_tlb_kernel_range(addr, addr + PAGE_SIZE);
+	inside = asi_is_restricted();
+	asi_exit();
+	preempt_enable();
+	return inside;
+}
+
 /*
  * A kernel page whose translation the normal PCID holds, not global (it
  * is sensitive), is made read-only; the kernel's flush reaches this CPU
@@ -1186,16 +1200,13 @@ static void kernel_flush_inside_normal(struct kunit *test, struct probe *p,
 			ASI_UM_TLB_LOCAL);
 	KUNIT_ASSERT_EQ(test, asi_um_kpt_change_noflush((void *)addr, 1, -1,
 							false), 0);
+	inside = kernel_flush_in_domain(asi, addr);
+	KUNIT_EXPECT_TRUE(test, inside);
 	preempt_disable();
-	asi_enter(asi);
-	flush_tlb_kernel_range(addr, addr + PAGE_SIZE);
-	inside = asi_is_restricted();
-	asi_exit();
 	p->pcid = loaded_pcid();
 	p->addr = addr;
 	ret = asi_um_tlb_access_rw(addr, false, true, &pfn);
 	preempt_enable();
-	KUNIT_EXPECT_TRUE(test, inside);
 	CHECK_EQ(test, p, ret, -EFAULT);
 
 	KUNIT_EXPECT_EQ(test, asi_um_kpt_change((void *)addr, 1, -1, true), 0);
@@ -1242,13 +1253,7 @@ static void kernel_flush_inside_other_domain(struct kunit *test,
 
 	KUNIT_ASSERT_EQ(test, asi_um_kpt_change_noflush((void *)addr, 1, -1,
 							false), 0);
-	preempt_disable();
-	asi_enter(asi);
-	flush_tlb_kernel_range(addr, addr + PAGE_SIZE);
-	inside = asi_is_restricted();
-	asi_exit();
-	preempt_enable();
-	KUNIT_EXPECT_TRUE(test, inside);
+	KUNIT_EXPECT_TRUE(test, kernel_flush_in_domain(asi, addr));
 	p->pcid = domain_pcid(other);
 	p->addr = addr;
 	inside = kernel_write_in_domain(other, addr, &ret);

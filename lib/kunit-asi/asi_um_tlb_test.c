@@ -418,48 +418,7 @@ static const struct asi_class_ops touching_ops = {
 	.pre_exit = touching_pre_exit,
 };
 
-static struct {
-	int n;
-	int reason[4];
-	unsigned long addr, ip, error_code;
-	bool faulted;
-} exits_seen;
-
-static void probe_exit_reason(void *data, int class_id, const char *class_name,
-			      int reason)
-{
-	if (exits_seen.n < ARRAY_SIZE(exits_seen.reason))
-		exits_seen.reason[exits_seen.n] = reason;
-	exits_seen.n++;
-}
-
-static void probe_fault_exit(void *data, int class_id, const char *class_name,
-			     unsigned long addr, unsigned long ip,
-			     unsigned long error_code)
-{
-	exits_seen.faulted = true;
-	exits_seen.addr = addr;
-	exits_seen.ip = ip;
-	exits_seen.error_code = error_code;
-}
-
-static void unregister_exit_probes(void *unused)
-{
-	unregister_trace_asi_exit(probe_exit_reason, NULL);
-	unregister_trace_asi_fault_exit(probe_fault_exit, NULL);
-	tracepoint_synchronize_unregister();
-}
-
-static void register_exit_probes(struct kunit *test)
-{
-	memset(&exits_seen, 0, sizeof(exits_seen));
-	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(probe_exit_reason, NULL), 0);
-	KUNIT_ASSERT_EQ(test, register_trace_asi_fault_exit(probe_fault_exit,
-							    NULL), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							unregister_exit_probes,
-							NULL), 0);
-}
+static struct asi_kunit_exits exits_seen;
 
 /*
  * A class's pre-exit hook that faults on sensitive memory nests a fault
@@ -486,7 +445,7 @@ static void um_fault_in_pre_exit_hook_once(struct kunit *test)
 		kunit_skip(test, "ASI_CLASS_KVM is registered by someone else");
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
-	register_exit_probes(test);
+	asi_kunit_record_exits(test, &exits_seen);
 	pre_exits = 0;
 	asi_get_class_stats(ASI_CLASS_KVM, &before);
 
@@ -530,7 +489,7 @@ static void um_exit_reasons_and_fault_record(struct kunit *test)
 	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
-	register_exit_probes(test);
+	asi_kunit_record_exits(test, &exits_seen);
 
 	preempt_disable();
 	asi_enter(asi);
@@ -545,7 +504,7 @@ static void um_exit_reasons_and_fault_record(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, exits_seen.n, 2);
 	KUNIT_EXPECT_EQ(test, exits_seen.reason[0], ASI_EXIT_TLB_FLUSH);
 	KUNIT_EXPECT_EQ(test, exits_seen.reason[1], ASI_EXIT_FAULT);
-	KUNIT_EXPECT_TRUE(test, exits_seen.faulted);
+	KUNIT_EXPECT_EQ(test, exits_seen.faults, 1);
 	KUNIT_EXPECT_EQ(test, exits_seen.addr,
 			(unsigned long)page_address(page));
 	KUNIT_EXPECT_EQ(test, exits_seen.error_code, 0);

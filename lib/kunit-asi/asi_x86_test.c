@@ -223,35 +223,7 @@ static void x86_interrupts_while_restricted(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
-static struct {
-	int n;
-	int reason[4];
-	unsigned long addr, ip, error_code;
-} x86_exits;
-
-static void x86_probe_exit(void *data, int class_id, const char *class_name,
-			   int reason)
-{
-	if (x86_exits.n < ARRAY_SIZE(x86_exits.reason))
-		x86_exits.reason[x86_exits.n] = reason;
-	x86_exits.n++;
-}
-
-static void x86_probe_fault(void *data, int class_id, const char *class_name,
-			    unsigned long addr, unsigned long ip,
-			    unsigned long error_code)
-{
-	x86_exits.addr = addr;
-	x86_exits.ip = ip;
-	x86_exits.error_code = error_code;
-}
-
-static void x86_unregister_probes(void *unused)
-{
-	unregister_trace_asi_exit(x86_probe_exit, NULL);
-	unregister_trace_asi_fault_exit(x86_probe_fault, NULL);
-	tracepoint_synchronize_unregister();
-}
+static struct asi_kunit_exits x86_exits;
 
 /*
  * The kernel's local TLB flush leaves ASI with ASI_EXIT_TLB_FLUSH, and a
@@ -272,13 +244,7 @@ static noinline void x86_exit_reasons_and_fault_record(struct kunit *test)
 	p = page_address(page);
 	*p = 0xfa17;
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
-	memset(&x86_exits, 0, sizeof(x86_exits));
-	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(x86_probe_exit, NULL), 0);
-	KUNIT_ASSERT_EQ(test, register_trace_asi_fault_exit(x86_probe_fault,
-							    NULL), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							x86_unregister_probes,
-							NULL), 0);
+	asi_kunit_record_exits(test, &x86_exits);
 	preempt_disable();
 	asi_enter(asi);
 	flush_tlb_local();
