@@ -777,6 +777,26 @@ static void stop_recording_exits(void *data)
 }
 
 /**
+ * asi_kunit_read_kernel() - read a u64 of the direct map, as the CPU would
+ * @addr: a direct-map address.
+ *
+ * On x86 a load, which faults inside a domain that does not map @addr; on
+ * UML an access of the modelled CPU, which faults the same way in the
+ * model, followed by the load.
+ *
+ * Return: the value read.
+ */
+u64 asi_kunit_read_kernel(const u64 *addr)
+{
+#ifdef CONFIG_UML
+	unsigned long pfn;
+
+	WARN_ON(asi_um_tlb_access((unsigned long)addr, false, &pfn));
+#endif
+	return READ_ONCE(*addr);
+}
+
+/**
  * asi_kunit_record_exits() - record the exits of the case from now on
  * @test: the case; recording stops when it ends.
  * @x: where: every exit's reason (asi_exit tracepoint) and the last fault

@@ -44,11 +44,17 @@ static void test_post_enter(struct asi *asi)
 	hook_note('A' + asi->class_id);
 }
 
+/* What a pre-exit hook reads, if a case sets it, and what it found. */
+static const u64 *hook_reads;
+static u64 hook_read;
+
 static void test_pre_exit(struct asi *asi)
 {
 	hooks.pre_exit[asi->class_id]++;
 	hooks.last[asi->class_id] = asi;
 	hook_note('a' + asi->class_id);
+	if (hook_reads)
+		hook_read = asi_kunit_read_kernel(hook_reads);
 }
 
 static const struct asi_class_ops test_class_ops[ASI_MAX_NUM_CLASSES] = {
@@ -1078,6 +1084,51 @@ static void asi_once_warnings_repeat(struct kunit *test)
 }
 
 /*
+ * A class's pre-exit hook that reads sensitive memory faults inside the
+ * exit: the hook runs once and reads the right value, one exit and one
+ * fault exit are counted (the exit's reason is the call's), and the CPU
+ * ends outside.
+ */
+static void asi_fault_in_pre_exit_hook_once(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct asi_class_stats before, after;
+	struct asi_kunit_exits exits;
+	struct mm_struct *mm;
+	struct page *page;
+	u64 *p;
+
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	p = page_address(page);
+	*p = 0x4007;
+	mm = mm_with_domains(test, BIT(ASI_CLASS_TEST), asi);
+	asi_kunit_record_exits(test, &exits);
+	before = stats_of(test, ASI_CLASS_TEST);
+	hook_read = 0;
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_TEST]);
+	hook_reads = p;
+	asi_exit();
+	hook_reads = NULL;
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	KUNIT_EXPECT_EQ(test, asi_current_cr3(), 0);
+	preempt_enable();
+	after = stats_of(test, ASI_CLASS_TEST);
+
+	KUNIT_EXPECT_EQ(test, hooks.pre_exit[ASI_CLASS_TEST], 1);
+	KUNIT_EXPECT_EQ(test, hook_read, 0x4007);
+	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
+	KUNIT_EXPECT_EQ(test, exits.n, 1);
+	KUNIT_EXPECT_EQ(test, exits.reason[0], ASI_EXIT_CALL);
+	KUNIT_EXPECT_EQ(test, exits.faults, 1);
+	KUNIT_EXPECT_EQ(test, exits.addr, (unsigned long)p);
+	mm_release(mm);
+	asi_free_sensitive_pages(page, 0);
+}
+
+/*
  * Freeing sensitive memory maps it into every restricted space again: its
  * contents must be gone first.  An extra reference keeps the page from
  * the allocator, so the case can look at it after the free.
@@ -1226,6 +1277,7 @@ static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_debugfs_stats),
 	KUNIT_CASE(asi_invalidate_bad_slot_warns),
 	KUNIT_CASE(asi_once_warnings_repeat),
+	KUNIT_CASE(asi_fault_in_pre_exit_hook_once),
 	KUNIT_CASE(asi_sensitive_free_clears),
 	KUNIT_CASE(asi_sensitive_atomic_refused),
 	KUNIT_CASE(asi_sensitive_gfp_scope),

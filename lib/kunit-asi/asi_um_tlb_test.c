@@ -401,76 +401,7 @@ static void um_fault_after_cr3_write(struct kunit *test)
 	fault_in_enter(test, true);
 }
 
-/* A pre-exit hook that touches sensitive memory (@touched_addr). */
-static unsigned long touched_addr;
-static int touched_ret;
-
-static void touching_pre_exit(struct asi *asi)
-{
-	unsigned long pfn;
-
-	pre_exits++;
-	touched_ret = asi_um_tlb_access(touched_addr, false, &pfn);
-}
-
-static const struct asi_class_ops touching_ops = {
-	.name = "um-touching",
-	.pre_exit = touching_pre_exit,
-};
-
 static struct asi_kunit_exits exits_seen;
-
-/*
- * A class's pre-exit hook that faults on sensitive memory nests a fault
- * exit in the exit: the hook runs once, one exit and one fault exit are
- * counted, the access in the hook is served (in the normal space), and
- * the CPU ends unrestricted on its normal CR3.
- */
-static void um_fault_in_pre_exit_hook_once(struct kunit *test)
-{
-	struct asi_class_stats before, after;
-	struct asi_um_tlb_state st;
-	struct mm_struct *mm;
-	struct page *page;
-	struct asi *asi;
-	int err;
-
-	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	touched_addr = (unsigned long)page_address(page);
-	touched_ret = -1;
-	mm = asi_kunit_mm_with_test_domain(test, &asi);
-	err = asi_register_class(ASI_CLASS_KVM, &touching_ops);
-	if (err == -EBUSY)
-		kunit_skip(test, "ASI_CLASS_KVM is registered by someone else");
-	KUNIT_ASSERT_EQ(test, err, 0);
-	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
-	asi_kunit_record_exits(test, &exits_seen);
-	pre_exits = 0;
-	asi_get_class_stats(ASI_CLASS_KVM, &before);
-
-	preempt_disable();
-	asi_enter(asi);
-	asi_exit();
-	st = tlb_state();
-	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
-	preempt_enable();
-	asi_get_class_stats(ASI_CLASS_KVM, &after);
-
-	KUNIT_EXPECT_EQ(test, pre_exits, 1);
-	KUNIT_EXPECT_EQ(test, touched_ret, 0);
-	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
-	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
-	KUNIT_EXPECT_EQ(test, exits_seen.n, 1);
-	KUNIT_EXPECT_EQ(test, exits_seen.reason[0], ASI_EXIT_CALL);
-	KUNIT_EXPECT_EQ(test, exits_seen.addr, touched_addr);
-	KUNIT_EXPECT_EQ(test, st.cr3,
-			__pa(mm->pgd) | asi_um_pcid(st.slot, ASI_NORMAL_SPACE) |
-			ASI_UM_CR3_NOFLUSH);
-	asi_kunit_mm_release(mm);
-	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_KVM), 0);
-	asi_free_sensitive_pages(page, 0);
-}
 
 /*
  * The exit reasons of the model's x86 TLB code: a flush of the loaded
@@ -524,7 +455,6 @@ static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_bad_slot_warns),
 	KUNIT_CASE(um_fault_before_cr3_write),
 	KUNIT_CASE(um_fault_after_cr3_write),
-	KUNIT_CASE(um_fault_in_pre_exit_hook_once),
 	KUNIT_CASE(um_exit_reasons_and_fault_record),
 	{}
 };

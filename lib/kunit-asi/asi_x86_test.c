@@ -266,68 +266,6 @@ static noinline void x86_exit_reasons_and_fault_record(struct kunit *test)
 	asi_free_sensitive_pages(page, 0);
 }
 
-/* A pre-exit hook that reads sensitive memory, counting its calls. */
-static u64 *hook_reads;
-static u64 hook_read;
-static unsigned int hook_calls;
-
-static void reading_pre_exit(struct asi *asi)
-{
-	hook_calls++;
-	hook_read = READ_ONCE(*hook_reads);
-}
-
-static const struct asi_class_ops reading_ops = {
-	.name = "x86-reading",
-	.pre_exit = reading_pre_exit,
-};
-
-/*
- * A class's pre-exit hook that faults on sensitive memory (a real page
- * fault, inside the exit): the hook runs once and reads the right value,
- * one exit and one fault exit are counted, and the CPU ends on its normal
- * CR3.
- */
-static void x86_fault_in_pre_exit_hook_once(struct kunit *test)
-{
-	struct asi_class_stats before, after;
-	unsigned long cr3;
-	struct mm_struct *mm;
-	struct page *page;
-	struct asi *asi;
-	int err;
-
-	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	hook_reads = page_address(page);
-	*hook_reads = 0x4007;
-	hook_read = 0;
-	hook_calls = 0;
-	mm = asi_kunit_mm_with_test_domain(test, &asi);
-	err = asi_register_class(ASI_CLASS_KVM, &reading_ops);
-	if (err == -EBUSY)
-		kunit_skip(test, "ASI_CLASS_KVM is registered by someone else");
-	KUNIT_ASSERT_EQ(test, err, 0);
-	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_KVM, &asi), 0);
-	asi_get_class_stats(ASI_CLASS_KVM, &before);
-	preempt_disable();
-	asi_enter(asi);
-	asi_exit();
-	cr3 = __read_cr3();
-	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
-	preempt_enable();
-	asi_get_class_stats(ASI_CLASS_KVM, &after);
-
-	KUNIT_EXPECT_EQ(test, hook_calls, 1);
-	KUNIT_EXPECT_EQ(test, hook_read, 0x4007);
-	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
-	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
-	KUNIT_EXPECT_EQ(test, cr3 & CR3_ADDR_MASK, __sme_pa(mm->pgd) & CR3_ADDR_MASK);
-	asi_kunit_mm_release(mm);
-	KUNIT_EXPECT_EQ(test, asi_unregister_class(ASI_CLASS_KVM), 0);
-	asi_free_sensitive_pages(page, 0);
-}
-
 /*
  * Code that reads or assumes CR3 knows about ASI: inside a domain,
  * __get_current_cr3_fast() (which KVM writes into the VMCS as the host's
@@ -408,7 +346,6 @@ static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_interrupts_while_restricted),
 	KUNIT_CASE(x86_sub_leaf_keeps_attributes),
 	KUNIT_CASE(x86_exit_reasons_and_fault_record),
-	KUNIT_CASE(x86_fault_in_pre_exit_hook_once),
 	KUNIT_CASE(x86_cr3_readers_know_asi),
 	{}
 };
