@@ -954,6 +954,30 @@ static void asi_mm_switch_exits(struct kunit *test)
 	asi_kunit_mm_put(mm);
 }
 
+/*
+ * A kthread that stops using the mm (kthread_unuse_mm()) keeps it lazily,
+ * without a CR3 switch, but leaves its domain (ASI_EXIT_MM_SWITCH).
+ */
+static void asi_unuse_mm_exits(struct kunit *test)
+{
+	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
+	struct mm_struct *mm;
+	bool inside;
+
+	mm = mm_with_domains(test, BIT(ASI_CLASS_KVM), asi);
+	register_probes(test);
+	preempt_disable();
+	asi_enter(asi[ASI_CLASS_KVM]);
+	kthread_unuse_mm(mm);
+	inside = asi_is_restricted();
+	kthread_use_mm(mm);
+	preempt_enable();
+	KUNIT_EXPECT_FALSE(test, inside);
+	KUNIT_ASSERT_EQ(test, traced.n, 2);
+	KUNIT_EXPECT_EQ(test, traced.reason[1], ASI_EXIT_MM_SWITCH);
+	mm_release(mm);
+}
+
 /* The enter and exit tracepoints fire with the class (id, name) and the reason. */
 static void asi_tracepoints(struct kunit *test)
 {
@@ -1273,6 +1297,7 @@ static struct kunit_case asi_state_cases[] = {
 	KUNIT_CASE(asi_hooks_every_class),
 	KUNIT_CASE(asi_context_switch_exits),
 	KUNIT_CASE(asi_mm_switch_exits),
+	KUNIT_CASE(asi_unuse_mm_exits),
 	KUNIT_CASE(asi_tracepoints),
 	KUNIT_CASE(asi_debugfs_stats),
 	KUNIT_CASE(asi_invalidate_bad_slot_warns),
