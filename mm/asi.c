@@ -1068,13 +1068,62 @@ static LIST_HEAD(asi_blocks);
 static DEFINE_XARRAY(asi_block_index);
 static DEFINE_MUTEX(asi_blocks_lock);
 
-/* The backend's edit of the restricted tables, with a KUnit seam. */
-static int asi_edit_tables(void *addr, unsigned long npages, bool sensitive)
+/* Serializes the changes of the sensitive set. */
+static DEFINE_MUTEX(asi_sensitive_lock);
+
+/**
+ * __asi_set_sensitive() - take pages out of the restricted spaces, or back
+ * @addr: the first page, in the direct map.
+ * @npages: how many.
+ * @sensitive: take out (true) or map again (false).
+ *
+ * Two machine effects.  A global normal translation would survive a CR3
+ * switch into a restricted space (the KPTI rule), so sensitive memory
+ * loses the global bit as it leaves the restricted tables.  The order is
+ * chosen: out of the restricted tables before the normal translation
+ * drops the global bit, and global again before the restricted tables map
+ * it.  So the restricted tables never hold a non-global translation of
+ * it, whose removal would make every restricted PCID of every CPU flush
+ * on its next entry (asi_kernel_entry_changed()); a global one is dropped
+ * by the caller's flush.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or the backend's error with nothing changed (taking out) or
+ * the pages still out of the restricted tables (mapping again).
+ */
+VISIBLE_IF_KUNIT int __asi_set_sensitive(void *addr, unsigned long npages,
+					 bool sensitive)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_arch_set_sensitive, addr, npages,
-				   sensitive);
-	return asi_arch_set_sensitive(addr, npages, sensitive);
+	int err;
+
+	mutex_lock(&asi_sensitive_lock);
+	if (sensitive) {
+		err = asi_arch_restricted_unmap(addr, npages, true);
+		if (!err) {
+			err = asi_arch_set_global(addr, npages, false);
+			if (err) {
+				asi_arch_set_global(addr, npages, true);
+				asi_arch_restricted_unmap(addr, npages, false);
+			}
+		}
+	} else {
+		err = asi_arch_set_global(addr, npages, true);
+		if (!err)
+			err = asi_arch_restricted_unmap(addr, npages, false);
+	}
+	mutex_unlock(&asi_sensitive_lock);
+	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(__asi_set_sensitive);
+
+/* __asi_set_sensitive(), with a KUnit seam. */
+VISIBLE_IF_KUNIT int asi_set_sensitive(void *addr, unsigned long npages,
+				       bool sensitive)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_set_sensitive, addr, npages, sensitive);
+	return __asi_set_sensitive(addr, npages, sensitive);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_set_sensitive);
 
 /*
  * Take @npages at @addr out of the restricted spaces; then translations
@@ -1082,7 +1131,7 @@ static int asi_edit_tables(void *addr, unsigned long npages, bool sensitive)
  */
 static int asi_make_sensitive(void *addr, unsigned long npages)
 {
-	int err = asi_edit_tables(addr, npages, true);
+	int err = asi_set_sensitive(addr, npages, true);
 
 	if (!err)
 		asi_flush_kernel_range((unsigned long)addr,
@@ -1202,8 +1251,8 @@ static void asi_block_free(struct asi_block *b, struct page *page,
 	mutex_unlock(&asi_blocks_lock);
 	if (!last)
 		return;
-	if (WARN(asi_edit_tables(page_address(pfn_to_page(b->pfn)),
-				 ASI_BLOCK_PAGES, false),
+	if (WARN(asi_set_sensitive(page_address(pfn_to_page(b->pfn)),
+				   ASI_BLOCK_PAGES, false),
 		 "%s(): cannot map a block again, leaking it\n", __func__))
 		return;
 	for (i = 0; i < ASI_BLOCK_PAGES; i++)
@@ -1298,8 +1347,8 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 			asi_block_free(b, page, order);
 			return;
 		}
-		if (WARN(asi_edit_tables(page_address(page), 1UL << order,
-					 false),
+		if (WARN(asi_set_sensitive(page_address(page), 1UL << order,
+					   false),
 			 "%s(): cannot map the pages again, leaking them\n",
 			 __func__))
 			return;

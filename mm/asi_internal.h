@@ -44,11 +44,15 @@ pgd_t *asi_arch_alloc_pgd(struct asi *asi);
 /* Free it; called from __mmdrop(), so atomic-safe. */
 void asi_arch_free_pgd(struct asi *asi);
 /*
- * Remove @npages pages at @addr (direct map) from every restricted page
- * table and keep no global translation of them (@sensitive), or map them
- * again.  May sleep; the core flushes the TLBs afterwards.
+ * Unmap @npages pages at @addr (direct map) in every restricted page
+ * table (@unmap), or map them again as the normal one does.  Unmapping
+ * may sleep and fail, leaving them mapped; mapping again may sleep and
+ * does not fail.  The core orders it against asi_arch_set_global() and
+ * flushes the TLBs.
  */
-int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive);
+int asi_arch_restricted_unmap(void *addr, unsigned long npages, bool unmap);
+/* Set or clear the global bit of the pages' normal translation (CPA). */
+int asi_arch_set_global(void *addr, unsigned long npages, bool global);
 /*
  * The CR3 value that loads @pgd: with PCIDs (@slot >= 0) tagged with the
  * PCID of ASID slot @slot for class @class_id (ASI_NORMAL_SPACE: the
@@ -120,6 +124,8 @@ unsigned long asi_arch_check_tables(pgd_t *pgd);
 struct asi *asi_domain_alloc(void);
 struct page *asi_sensitive_page_alloc(gfp_t gfp, unsigned int order);
 struct page *asi_block_alloc(gfp_t gfp, unsigned int order);
+int asi_set_sensitive(void *addr, unsigned long npages, bool sensitive);
+int __asi_set_sensitive(void *addr, unsigned long npages, bool sensitive);
 int asi_asid_slot(struct mm_struct *mm);
 bool asi_pcid_mark_fresh(unsigned int slot, enum asi_class_id class_id);
 void asi_flush_pcid_addr(unsigned int slot, enum asi_class_id class_id,

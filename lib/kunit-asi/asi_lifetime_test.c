@@ -1196,7 +1196,7 @@ static int scope_noting_set_sensitive(void *addr, unsigned long npages,
 				      bool sensitive)
 {
 	seen_scope = current->flags & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS);
-	return asi_arch_set_sensitive(addr, npages, sensitive);
+	return __asi_set_sensitive(addr, npages, sensitive);
 }
 
 /*
@@ -1216,7 +1216,7 @@ static void asi_sensitive_gfp_scope(struct kunit *test)
 	struct page *page;
 	int i;
 
-	kunit_activate_static_stub(test, asi_arch_set_sensitive,
+	kunit_activate_static_stub(test, asi_set_sensitive,
 				   scope_noting_set_sensitive);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		seen_scope = ~0U;
@@ -1227,13 +1227,13 @@ static void asi_sensitive_gfp_scope(struct kunit *test)
 		asi_free_sensitive_pages(page, 0);
 		KUNIT_EXPECT_EQ(test, seen_scope, 0);
 	}
-	kunit_deactivate_static_stub(test, asi_arch_set_sensitive);
+	kunit_deactivate_static_stub(test, asi_set_sensitive);
 }
 
 static int unmap_failing_set_sensitive(void *addr, unsigned long npages,
 				       bool sensitive)
 {
-	return sensitive ? asi_arch_set_sensitive(addr, npages, true) : -ENOMEM;
+	return sensitive ? __asi_set_sensitive(addr, npages, true) : -ENOMEM;
 }
 
 /*
@@ -1251,7 +1251,7 @@ static void asi_sensitive_free_failure_leaks(struct kunit *test)
 	struct page *page, *alone, *block;
 	unsigned long i;
 
-	kunit_activate_static_stub(test, asi_arch_set_sensitive,
+	kunit_activate_static_stub(test, asi_set_sensitive,
 				   unmap_failing_set_sensitive);
 	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, page);
@@ -1266,7 +1266,7 @@ static void asi_sensitive_free_failure_leaks(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, alone);
 	get_page(alone);
 	asi_free_sensitive_pages(alone, 0);
-	kunit_deactivate_static_stub(test, asi_arch_set_sensitive);
+	kunit_deactivate_static_stub(test, asi_set_sensitive);
 	asi_kunit_expect_message(test, "cannot map the pages again");
 	asi_kunit_expect_warnings_from(test, where, ARRAY_SIZE(where));
 
@@ -1274,13 +1274,13 @@ static void asi_sensitive_free_failure_leaks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
 	KUNIT_EXPECT_EQ(test, page_ref_count(alone), 2);
 	block = pfn_to_page(ALIGN_DOWN(page_to_pfn(page), npages));
-	KUNIT_EXPECT_EQ(test, asi_arch_set_sensitive(page_address(block),
-						     npages, false), 0);
+	KUNIT_EXPECT_EQ(test, __asi_set_sensitive(page_address(block),
+						  npages, false), 0);
 	put_page(page);
 	for (i = 0; i < npages; i++)
 		__free_page(block + i);
-	KUNIT_EXPECT_EQ(test, asi_arch_set_sensitive(page_address(alone), 1,
-						     false), 0);
+	KUNIT_EXPECT_EQ(test, __asi_set_sensitive(page_address(alone), 1,
+						  false), 0);
 	put_page(alone);
 	__free_page(alone);
 }

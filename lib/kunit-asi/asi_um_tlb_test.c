@@ -404,6 +404,43 @@ static void um_fault_after_cr3_write(struct kunit *test)
 static struct asi_kunit_exits exits_seen;
 
 /*
+ * Taking a page out of the restricted spaces, where the template already
+ * owns the page table (a sensitive page next to it), costs no restricted
+ * PCID its entries: the core removes the page from the template while its
+ * translation is still global, which the range flush drops, so nothing
+ * makes every restricted PCID stale, and the next entry keeps the
+ * domain's PCID (no-flush bit).  The other order would leave a
+ * non-global translation to remove, and a flush of every PCID.
+ */
+static void um_sensitive_keeps_pcids_fresh(struct kunit *test)
+{
+	struct page *pair = alloc_pages(GFP_KERNEL, 1);
+	struct mm_struct *mm;
+	struct asi *asi;
+	unsigned long cr3;
+
+	KUNIT_ASSERT_NOT_NULL(test, pair);
+	split_page(pair, 1);
+	asi_kunit_alloc_sensitive(test, pair, 0);
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+	preempt_disable();
+	asi_enter(asi);
+	asi_exit();
+	preempt_enable();
+
+	asi_kunit_alloc_sensitive(test, pair + 1, 0);
+	preempt_disable();
+	asi_enter(asi);
+	cr3 = tlb_state().cr3;
+	asi_exit();
+	preempt_enable();
+	KUNIT_EXPECT_TRUE(test, cr3 & ASI_UM_CR3_NOFLUSH);
+	asi_free_sensitive_pages(pair + 1, 0);
+	asi_free_sensitive_pages(pair, 0);
+	asi_kunit_mm_release(mm);
+}
+
+/*
  * The exit reasons of the model's x86 TLB code: a flush of the loaded
  * mm's user range leaves with ASI_EXIT_TLB_FLUSH; a fault exit records
  * the address, the code that touched it and x86's error code (here: a
@@ -456,6 +493,7 @@ static struct kunit_case asi_um_tlb_cases[] = {
 	KUNIT_CASE(um_fault_before_cr3_write),
 	KUNIT_CASE(um_fault_after_cr3_write),
 	KUNIT_CASE(um_exit_reasons_and_fault_record),
+	KUNIT_CASE(um_sensitive_keeps_pcids_fresh),
 	{}
 };
 

@@ -555,7 +555,7 @@ static void x86_sensitive_keeps_large_leaf(struct kunit *test)
 
 /*
  * A sensitive range that crosses a 1G boundary of the direct map, made
- * and undone with the backend's own operation.  The pages there belong to
+ * and undone with the core's own operation (no flush: the case flushes).  The pages there belong to
  * somebody else: being sensitive for a moment only makes their accesses
  * from inside ASI fault out.  Pages that may already be sensitive (not
  * global in init_mm) are left alone.
@@ -580,14 +580,14 @@ static void x86_sensitive_across_1g(struct kunit *test)
 		kunit_skip(test, "no 1G boundary inside the direct map's memory");
 
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
-	KUNIT_ASSERT_EQ(test, asi_arch_set_sensitive(p, 2, true), 0);
+	KUNIT_ASSERT_EQ(test, asi_set_sensitive(p, 2, true), 0);
 	flush_tlb_kernel_range((unsigned long)p, boundary + PAGE_SIZE);
 	KUNIT_EXPECT_FALSE(test, view_in(asi->pgd, p).present);
 	KUNIT_EXPECT_FALSE(test, view_in(asi->pgd, (void *)boundary).present);
 	expect_same_view(test, asi->pgd, p - PAGE_SIZE, "below");
 	expect_same_view(test, asi->pgd, (void *)boundary + PAGE_SIZE, "above");
 	expect_checker_clean(test, asi, NULL);
-	KUNIT_EXPECT_EQ(test, asi_arch_set_sensitive(p, 2, false), 0);
+	KUNIT_EXPECT_EQ(test, asi_set_sensitive(p, 2, false), 0);
 	expect_same_view(test, asi->pgd, p, "undone");
 	expect_same_view(test, asi->pgd, (void *)boundary, "undone");
 	expect_checker_clean(test, asi, NULL);

@@ -605,49 +605,36 @@ static void asi_um_template_uncarve(unsigned long addr)
 	}
 }
 
-/**
- * asi_arch_set_sensitive() - carve pages out of the template, or back in
- * @addr: the first page, in the direct map.
- * @npages: how many.
- * @sensitive: carve out (true) or map again (false).
- *
- * See the top of this file.  The template is carved before the normal
- * side drops _PAGE_GLOBAL, and the normal side is global again before the
- * template maps the page, so that the template never holds a non-global
- * translation of it that a restricted PCID could cache.
- *
- * Context: process context, may sleep.
- * Return: 0, or -ENOMEM with every page mapped again.
- */
-int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
+/* Carve pages out of the template, or map them again; see the top. */
+int asi_arch_restricted_unmap(void *addr, unsigned long npages, bool unmap)
 {
-	unsigned long start = (unsigned long)addr, va, i;
+	unsigned long start = (unsigned long)addr, i;
 	int err = 0;
 
 	might_sleep();
 	mutex_lock(&asi_um_kpt_lock);
-	for (i = 0; i < npages; i++) {
-		va = start + i * PAGE_SIZE;
-		if (!sensitive) {
-			asi_um_set_global(va, true);
-			asi_um_template_uncarve(va);
-			continue;
-		}
-		err = asi_um_template_carve(va);
-		if (!err) {
-			err = asi_um_set_global(va, false);
-			if (err)
-				asi_um_template_uncarve(va);
-		}
-		if (err) {
-			while (i--) {
-				va = start + i * PAGE_SIZE;
-				asi_um_set_global(va, true);
-				asi_um_template_uncarve(va);
-			}
-			break;
-		}
+	for (i = 0; i < npages && !err; i++) {
+		if (unmap)
+			err = asi_um_template_carve(start + i * PAGE_SIZE);
+		else
+			asi_um_template_uncarve(start + i * PAGE_SIZE);
 	}
+	/* A failed carve-out changes nothing. */
+	while (err && --i)
+		asi_um_template_uncarve(start + (i - 1) * PAGE_SIZE);
+	mutex_unlock(&asi_um_kpt_lock);
+	return err;
+}
+
+/* set_memory_(non)global(), as the backend's CPA. */
+int asi_arch_set_global(void *addr, unsigned long npages, bool global)
+{
+	unsigned long start = (unsigned long)addr, i;
+	int err = 0;
+
+	mutex_lock(&asi_um_kpt_lock);
+	for (i = 0; i < npages && !err; i++)
+		err = asi_um_set_global(start + i * PAGE_SIZE, global);
 	mutex_unlock(&asi_um_kpt_lock);
 	return err;
 }

@@ -214,8 +214,6 @@ static DEFINE_XARRAY(asi_owned_tables);
 static pgd_t *asi_template_pgd;
 /* Every write to the template; taken from CPA, in any context. */
 static DEFINE_SPINLOCK(asi_template_lock);
-/* Serializes the changes of the sensitive set, which may sleep. */
-static DEFINE_MUTEX(asi_sensitive_lock);
 
 static struct asi_owned *asi_owned_child(u64 e, unsigned int level)
 {
@@ -373,8 +371,8 @@ static void asi_mark(unsigned long start, unsigned long npages, bool sensitive)
 	for (i = 0; i < npages; i++) {
 		addr = start + i * PAGE_SIZE;
 		own = asi_own_path(addr, false);
-		/* asi_arch_set_sensitive() made the path. */
-		if (WARN_ON_ONCE(IS_ERR(own)))
+		/* Owned before marking; never marked when mapping again. */
+		if (IS_ERR(own))
 			continue;
 		if (sensitive)
 			__set_bit(asi_index(addr, 0), own->sensitive);
@@ -387,44 +385,28 @@ static void asi_mark(unsigned long start, unsigned long npages, bool sensitive)
 }
 
 /*
- * Sensitive pages leave the template, and so every restricted page table,
- * and lose _PAGE_GLOBAL in the normal direct map: a global translation
- * would survive the CR3 switch into a restricted space (the KPTI rule).
  * The tables on the way are owned first, which may allocate and fail; the
  * marking itself cannot, so a failure changes nothing but leaves owned
- * tables that map as init_mm does.  The template drops the pages before
- * init_mm makes them non-global, and init_mm makes them global again
- * before the template maps them: the template never holds a non-global
- * translation of them, which a restricted PCID could keep.
+ * tables that map as init_mm does.  Serialized by the core.
  */
-int asi_arch_set_sensitive(void *addr, unsigned long npages, bool sensitive)
+int asi_arch_restricted_unmap(void *addr, unsigned long npages, bool unmap)
 {
 	unsigned long start = (unsigned long)addr, i;
 	struct asi_owned *own;
-	int err = 0;
 
-	mutex_lock(&asi_sensitive_lock);
-	if (sensitive) {
-		for (i = 0; i < npages; i++) {
-			own = asi_own_path(start + i * PAGE_SIZE, true);
-			if (IS_ERR(own)) {
-				err = PTR_ERR(own);
-				goto out;
-			}
-		}
-		asi_mark(start, npages, true);
-		err = set_memory_nonglobal(start, npages);
-		if (err) {
-			set_memory_global(start, npages);
-			asi_mark(start, npages, false);
-		}
-	} else {
-		err = set_memory_global(start, npages);
-		asi_mark(start, npages, false);
+	for (i = 0; unmap && i < npages; i++) {
+		own = asi_own_path(start + i * PAGE_SIZE, true);
+		if (IS_ERR(own))
+			return PTR_ERR(own);
 	}
-out:
-	mutex_unlock(&asi_sensitive_lock);
-	return err;
+	asi_mark(start, npages, unmap);
+	return 0;
+}
+
+int asi_arch_set_global(void *addr, unsigned long npages, bool global)
+{
+	return global ? set_memory_global((unsigned long)addr, npages) :
+			set_memory_nonglobal((unsigned long)addr, npages);
 }
 
 static void asi_free_owned(void)
