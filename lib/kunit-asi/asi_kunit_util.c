@@ -76,9 +76,12 @@ enum asi_kunit_expect asi_kunit_expected_mode(void)
 
 /*
  * A WARN's message is printed just before its WARNING line on some
- * architectures and just after it on others: keep one record on each side.
+ * architectures and just after it on others, and another CPU's record may
+ * come in between (an x86 boot says its TSC is unstable at any moment):
+ * keep the records on each side.
  */
-#define AROUND		3
+#define BEFORE		3
+#define AROUND		(BEFORE + 2)
 
 /* The records that start a report, wherever and by whom they are printed. */
 static const char *const report_starts[] = {
@@ -108,7 +111,9 @@ struct watch_reports {
 static struct {
 	raw_spinlock_t lock;
 	struct watch_reports now;
-	char last[WATCH_LINE_LEN];
+	/* The last BEFORE records, the newest at last[next - 1]. */
+	char last[BEFORE][WATCH_LINE_LEN];
+	int next;
 	int capture;
 } watch = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(watch.lock),
@@ -179,17 +184,23 @@ static void probe_console(void *ignore, const char *buf, size_t len)
 	}
 	if (is_report(buf, len)) {
 		if (r->n < WATCH_LINES) {
+			int i;
+
 			strscpy(r->lines[r->n], buf, n);
 			memset(r->around[r->n], 0, sizeof(r->around[r->n]));
-			strscpy(r->around[r->n][0], watch.last, WATCH_LINE_LEN);
+			for (i = 0; i < BEFORE; i++)
+				strscpy(r->around[r->n][i],
+					watch.last[(watch.next + i) % BEFORE],
+					WATCH_LINE_LEN);
 		}
 		r->n++;
-		watch.capture = AROUND - 1;
+		watch.capture = AROUND - BEFORE;
 	} else if (watch.capture && r->n && r->n <= WATCH_LINES) {
 		strscpy(r->around[r->n - 1][AROUND - watch.capture], buf, n);
 		watch.capture--;
 	}
-	strscpy(watch.last, buf, n);
+	strscpy(watch.last[watch.next], buf, n);
+	watch.next = (watch.next + 1) % BEFORE;
 	if (in_nmi())
 		raw_spin_unlock(&watch.lock);
 	else
