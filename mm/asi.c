@@ -43,6 +43,8 @@
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
+#include <linux/instrumentation.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -91,6 +93,8 @@ struct asi_pcpu_stats {
 	unsigned long fault_exits;
 	unsigned long flushes;
 	unsigned long flushes_deferred;
+	unsigned long reentries;
+	unsigned long cpu_flushes[ASI_NR_FLUSHES];
 };
 
 static DEFINE_PER_CPU(struct asi_pcpu_stats[ASI_MAX_NUM_CLASSES], asi_stats);
@@ -166,15 +170,25 @@ static int __init asi_setup(void)
 }
 early_initcall(asi_setup);
 
+/* The ASI_FLUSH_* kinds by bit number, for statistics and reports. */
+const char *const asi_flush_names[ASI_NR_FLUSHES] = {
+	"l1d", "buffers", "ibpb", "rsb",
+};
+
 static int asi_stats_show(struct seq_file *m, void *v)
 {
 	enum asi_class_id id = (uintptr_t)m->private;
 	struct asi_class_stats s;
+	int i;
 
 	asi_get_class_stats(id, &s);
 	seq_printf(m, "domains %lu\nenters %lu\nexits %lu\nfault_exits %lu\n"
-		   "flushes %lu\nflushes_deferred %lu\n", s.domains, s.enters,
-		   s.exits, s.fault_exits, s.flushes, s.flushes_deferred);
+		   "flushes %lu\nflushes_deferred %lu\nreentries %lu\n",
+		   s.domains, s.enters, s.exits, s.fault_exits, s.flushes,
+		   s.flushes_deferred, s.reentries);
+	for (i = 0; i < ASI_NR_FLUSHES; i++)
+		seq_printf(m, "flush_%s %lu\n", asi_flush_names[i],
+			   s.cpu_flushes[i]);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(asi_stats);
@@ -211,13 +225,14 @@ static bool asi_class_id_valid(enum asi_class_id class_id)
 /**
  * asi_register_class() - make a class available to asi_init()
  * @class_id: the class.
- * @ops: its name (also of its debugfs directory, asi/<name>) and its
- *	enter/exit hooks; must stay valid until asi_unregister_class()
- *	succeeds.
+ * @ops: its name (also of its debugfs directory, asi/<name>), its
+ *	enter/exit hooks and its flush policy; must stay valid until
+ *	asi_unregister_class() succeeds.
  *
  * Context: process context, may sleep.
  * Return: 0, -EBUSY if the class is already registered, or -EINVAL (with a
- * warning) for a bad id or missing @ops.
+ * warning) for a bad id, missing @ops, or a flush policy naming a data
+ * flush as control or the other way round.
  */
 int asi_register_class(enum asi_class_id class_id,
 		       const struct asi_class_ops *ops)
@@ -227,6 +242,11 @@ int asi_register_class(enum asi_class_id class_id,
 	if (WARN(!asi_class_id_valid(class_id) || !ops || !ops->name,
 		 "%s(): bad class %d or ops without a name\n", __func__,
 		 class_id))
+		return -EINVAL;
+	if (WARN((ops->flush_data & ~ASI_FLUSH_DATA) ||
+		 (ops->flush_control & ~ASI_FLUSH_CONTROL),
+		 "%s(): class %s: data flushes %#x, control flushes %#x\n",
+		 __func__, ops->name, ops->flush_data, ops->flush_control))
 		return -EINVAL;
 
 	mutex_lock(&asi_class_lock);
@@ -774,50 +794,168 @@ static unsigned long asi_unrestricted_cr3(void)
 			    ASI_NORMAL_SPACE, !stale);
 }
 
+const struct asi_class_ops *asi_class_ops(enum asi_class_id class_id)
+{
+	return asi_class_id_valid(class_id) ? asi_classes[class_id].ops : NULL;
+}
+
 static const char *asi_class_name(struct asi *asi)
 {
 	return asi_classes[asi->class_id].ops->name;
 }
 
-/* Set while this CPU runs a class's pre-exit hook. */
-static DEFINE_PER_CPU(bool, asi_cpu_exiting);
+/*
+ * The transition state of a CPU, besides asi_cpu_curr (the domain loaded):
+ *
+ * asi_cpu_target: the domain of the restricted critical section the CPU
+ * is in, from asi_enter() to asi_relax() or asi_exit(), or NULL.  An exit
+ * inside the critical section (a fault, or an interrupt that needs the
+ * normal address space) leaves it set, so that the CPU goes back into
+ * the domain before it returns from the outermost interrupt and before
+ * the untrusted context runs.
+ *
+ * asi_cpu_depth: interrupts and NMIs nested on the CPU (asi_intr_enter()),
+ * plus one while asi_switch_in() switches, so that an NMI landing in the
+ * middle of a switch does not start another on its way back.
+ *
+ * asi_cpu_entered: the domain whose entry completed (counted, traced, its
+ * post_enter hook run).  Only its exit is counted and traced and runs the
+ * pre_exit hook, so the hooks pair up even when an NMI's fault leaves in
+ * the middle of an entry, or a hook itself faults.
+ *
+ * asi_cpu_owed: the ASI_FLUSH_* flushes this CPU owes: the data ones from
+ * running unrestricted (from boot), the control ones, of the policy of
+ * asi_cpu_control_class, from running an untrusted context.
+ */
+DEFINE_PER_CPU(struct asi *, asi_cpu_target);
+EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_target);
+static DEFINE_PER_CPU(unsigned int, asi_cpu_depth);
+static DEFINE_PER_CPU(struct asi *, asi_cpu_entered);
+static DEFINE_PER_CPU(unsigned int, asi_cpu_owed) = ASI_FLUSH_DATA;
+static DEFINE_PER_CPU(int, asi_cpu_control_class);
+
+/**
+ * asi_flush_cpu() - one flush of CPU state, for @class_id's policy
+ * @flush: one ASI_FLUSH_* kind.
+ * @class_id: the class whose policy asks for it (for the statistics).
+ *
+ * Apart from the backend's asi_arch_flush() so that a case can leave out
+ * exactly one kind (a seam), and see the model catch it.
+ */
+VISIBLE_IF_KUNIT void asi_flush_cpu(unsigned int flush,
+				    enum asi_class_id class_id)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_flush_cpu, flush, class_id);
+	__this_cpu_inc(asi_stats[class_id].cpu_flushes[__ffs(flush)]);
+	asi_arch_flush(flush);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_flush_cpu);
+
+/*
+ * Pay, of the flushes this CPU owes, those in @flushes.  Interrupts off.
+ * Marked paid first: an NMI that runs unrestricted in between owes them
+ * again, and must not have that undone.
+ */
+static void asi_flush_owed(unsigned int flushes, enum asi_class_id class_id)
+{
+	unsigned long due = __this_cpu_read(asi_cpu_owed) & flushes;
+	unsigned int bit;
+
+	__this_cpu_and(asi_cpu_owed, ~due);
+	for_each_set_bit(bit, &due, ASI_NR_FLUSHES)
+		asi_flush_cpu(BIT(bit), class_id);
+}
 
 /*
  * What leaving @asi does before CR3 changes: the class's pre-exit hook,
- * the count, the tracepoint.  Once per real exit: the hook may itself
- * fault on memory the restricted table does not map, and the nested exit
- * of that fault (asi_handle_fault()) must not run it again.
+ * the count, the tracepoint; only if the entry into @asi completed, and
+ * once: the hook may itself fault on memory the restricted table does
+ * not map, and the nested exit of that fault (asi_handle_fault()) finds
+ * asi_cpu_entered already cleared.
  */
 static void asi_before_exit(struct asi *asi, enum asi_exit_reason reason)
 {
 	const struct asi_class_ops *ops = asi_classes[asi->class_id].ops;
 
-	if (__this_cpu_read(asi_cpu_exiting))
+	if (__this_cpu_read(asi_cpu_entered) != asi)
 		return;
-	__this_cpu_write(asi_cpu_exiting, true);
+	__this_cpu_write(asi_cpu_entered, NULL);
 	if (ops->pre_exit)
 		ops->pre_exit(asi);
-	__this_cpu_write(asi_cpu_exiting, false);
 	__this_cpu_inc(asi_stats[asi->class_id].exits);
 	trace_asi_exit(asi->class_id, asi_class_name(asi), reason);
 }
 
+/*
+ * Load @asi's restricted address space, with interrupts disabled; a
+ * no-op if it is loaded.  Another domain loaded is left without passing
+ * through the normal address space (its pre_exit hook runs).
+ */
+static void asi_switch_in(struct asi *asi, bool reentry)
+{
+	const struct asi_class_ops *ops;
+	unsigned long cr3;
+	struct asi *prev;
+
+again:
+	prev = __this_cpu_read(asi_cpu_curr);
+	if (prev == asi)
+		return;
+	cr3 = asi_restricted_cr3(asi);
+	if (!cr3)
+		return;
+	if (prev)
+		asi_before_exit(prev, ASI_EXIT_SWITCH);
+	/*
+	 * Published before the CR3 write, as the exit path clears it after
+	 * its own, so that no fault ever runs on a restricted CR3 the fault
+	 * path does not know about.  A fault taken in between (only an NMI's
+	 * can be, interrupts are off) leaves ASI before our CR3 write: the
+	 * normal CR3 then goes back in, and the switch starts again if the
+	 * critical section still wants it.  The depth keeps that NMI from
+	 * switching in on its own way back.
+	 */
+	__this_cpu_inc(asi_cpu_depth);
+	this_cpu_write(asi_cpu_curr, asi);
+	asi_arch_write_cr3(cr3);
+	__this_cpu_dec(asi_cpu_depth);
+	if (unlikely(this_cpu_read(asi_cpu_curr) != asi)) {
+		asi_arch_write_cr3(asi_unrestricted_cr3());
+		if (!__this_cpu_read(asi_cpu_depth) &&
+		    __this_cpu_read(asi_cpu_target) == asi)
+			goto again;
+		return;
+	}
+
+	__this_cpu_write(asi_cpu_entered, asi);
+	__this_cpu_inc(asi_stats[asi->class_id].enters);
+	if (reentry)
+		__this_cpu_inc(asi_stats[asi->class_id].reentries);
+	trace_asi_enter(asi->class_id, asi_class_name(asi), cr3);
+	ops = asi_classes[asi->class_id].ops;
+	if (ops->post_enter)
+		ops->post_enter(asi);
+}
+
 /**
- * asi_enter() - switch this CPU into @asi's restricted address space
+ * asi_enter() - start a restricted critical section in @asi
  * @asi: a domain from asi_init() for current->mm, or NULL (no-op).
  *
- * Entering the domain already loaded is a no-op; entering another one
- * leaves the first (its pre_exit hook runs) without passing through the
- * normal address space.  The CPU stays restricted until asi_exit(), a
- * context switch or an mm switch.
+ * Loads @asi's restricted address space (a no-op if it is loaded;
+ * another domain loaded is left without passing through the normal
+ * address space) and starts a critical section: until asi_relax(),
+ * asi_exit(), a context switch or an mm switch, an exit inside it (an
+ * interrupt's, a fault's) is undone before the outermost interrupt
+ * returns and before the untrusted context runs (asi_before_untrusted()).
+ * The caller must not be preempted in between to keep it: a context
+ * switch ends it.
  *
- * Warns and does nothing if @asi belongs to another mm than current's.
+ * Warns and does nothing if @asi belongs to another mm than current's,
+ * or if called from an interrupt or NMI handler.
  */
 void asi_enter(struct asi *asi)
 {
-	const struct asi_class_ops *ops;
-	unsigned long flags, cr3;
-	struct asi *prev;
+	unsigned long flags;
 
 	if (!asi_enabled() || !asi)
 		return;
@@ -826,53 +964,185 @@ void asi_enter(struct asi *asi)
 		return;
 
 	local_irq_save(flags);
-	prev = this_cpu_read(asi_cpu_curr);
-	if (prev == asi)
-		goto out;
-
-	cr3 = asi_restricted_cr3(asi);
-	if (!cr3)
-		goto out;
-	if (prev)
-		asi_before_exit(prev, ASI_EXIT_SWITCH);
-	/*
-	 * Published before the CR3 write, as the exit path clears it after
-	 * its own, so that no fault ever runs on a restricted CR3 the fault
-	 * path does not know about.  A fault taken in between (only an NMI's
-	 * can be, interrupts are off) leaves ASI before CR3 changed; its
-	 * pre_exit hook runs without a post_enter.  The CPU must then stay
-	 * out, so the normal CR3 goes back in.
-	 */
-	this_cpu_write(asi_cpu_curr, asi);
-	asi_arch_write_cr3(cr3);
-	if (unlikely(this_cpu_read(asi_cpu_curr) != asi)) {
-		asi_arch_write_cr3(asi_unrestricted_cr3());
-		goto out;
+	if (!WARN(__this_cpu_read(asi_cpu_depth),
+		  "%s() from an interrupt handler\n", __func__)) {
+		__this_cpu_write(asi_cpu_target, asi);
+		asi_switch_in(asi, false);
 	}
-	__this_cpu_inc(asi_stats[asi->class_id].enters);
-	trace_asi_enter(asi->class_id, asi_class_name(asi), cr3);
-
-	ops = asi_classes[asi->class_id].ops;
-	if (ops->post_enter)
-		ops->post_enter(asi);
-out:
 	local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(asi_enter);
 
+/**
+ * asi_relax() - end the restricted critical section, staying restricted
+ *
+ * The CPU stays in the domain until something needs the normal address
+ * space (a fault, an interrupt that asks for it, asi_exit()), and is not
+ * taken back into it afterwards.  A no-op outside a critical section.
+ * Warns if called from an interrupt or NMI handler, which would end the
+ * critical section of the context it interrupted.
+ *
+ * Context: any but an interrupt handler; safe from noinstr code.
+ */
+noinstr void asi_relax(void)
+{
+	if (!asi_enabled())
+		return;
+	if (unlikely(this_cpu_read(asi_cpu_depth))) {
+		instrumentation_begin();
+		WARN(1, "%s() from an interrupt handler\n", __func__);
+		instrumentation_end();
+		return;
+	}
+	this_cpu_write(asi_cpu_target, NULL);
+}
+EXPORT_SYMBOL_GPL(asi_relax);
+
+/*
+ * Back into the domain of the critical section, if an exit inside it
+ * left.  Interrupts off.  A seam: a case leaves it out and sees the model
+ * catch the untrusted context running unrestricted.
+ */
+VISIBLE_IF_KUNIT void asi_reenter(void)
+{
+	struct asi *target;
+
+	KUNIT_STATIC_STUB_REDIRECT(asi_reenter);
+	target = __this_cpu_read(asi_cpu_target);
+	if (target && target != __this_cpu_read(asi_cpu_curr))
+		asi_switch_in(target, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_reenter);
+
+/**
+ * asi_intr_enter() - an interrupt or NMI handler starts on this CPU
+ *
+ * Called by the interrupt entry code (irq_enter_rcu(), the NMI entry),
+ * paired with asi_intr_exit().  While handlers are nested, exits do not
+ * end the interrupted critical section.
+ *
+ * Context: hardirq or NMI, interrupts disabled; safe from noinstr code.
+ */
+noinstr void asi_intr_enter(void)
+{
+	if (asi_enabled())
+		this_cpu_inc(asi_cpu_depth);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The interrupt depth of this CPU, for the cases' invariants. */
+unsigned int asi_intr_depth(void)
+{
+	return this_cpu_read(asi_cpu_depth);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_intr_depth);
+#endif
+
+/**
+ * asi_intr_exit() - the handler of asi_intr_enter() returns
+ *
+ * When the outermost one returns into a critical section an exit inside
+ * left, the CPU goes back into its domain (the class's post_enter hook
+ * runs here).  Warns if not paired with asi_intr_enter().
+ *
+ * Context: hardirq or NMI, interrupts disabled; safe from noinstr code.
+ */
+noinstr void asi_intr_exit(void)
+{
+	unsigned int depth;
+
+	if (!asi_enabled())
+		return;
+	depth = this_cpu_read(asi_cpu_depth);
+	if (unlikely(!depth)) {
+		instrumentation_begin();
+		WARN(1, "%s() without asi_intr_enter()\n", __func__);
+		instrumentation_end();
+		return;
+	}
+	this_cpu_write(asi_cpu_depth, depth - 1);
+	if (depth == 1 && this_cpu_read(asi_cpu_target) &&
+	    this_cpu_read(asi_cpu_target) != this_cpu_read(asi_cpu_curr)) {
+		instrumentation_begin();
+		asi_reenter();
+		instrumentation_end();
+	}
+}
+
+/**
+ * asi_before_untrusted() - the critical section's untrusted context runs next
+ *
+ * Called right before the class's untrusted context runs (the VM entry,
+ * the return to user mode), inside the critical section: goes back into
+ * its domain if an exit left it, and pays the data flushes the class's
+ * policy asks for if the CPU ran unrestricted since they were last paid.
+ * From here on the CPU owes the policy's control flushes, paid when it
+ * next leaves for the normal address space.  Warns outside a critical
+ * section.
+ *
+ * Context: interrupts disabled.
+ */
+void asi_before_untrusted(void)
+{
+	const struct asi_class_ops *ops;
+	struct asi *target;
+
+	if (!asi_enabled())
+		return;
+	lockdep_assert_irqs_disabled();
+	target = __this_cpu_read(asi_cpu_target);
+	if (WARN(!target, "%s() outside a critical section\n", __func__))
+		return;
+	asi_reenter();
+	ops = asi_classes[target->class_id].ops;
+	asi_flush_owed(ops->flush_data, target->class_id);
+	if (ops->flush_control) {
+		__this_cpu_or(asi_cpu_owed, ops->flush_control);
+		__this_cpu_write(asi_cpu_control_class, target->class_id);
+	}
+}
+EXPORT_SYMBOL_GPL(asi_before_untrusted);
+
+/* Does an exit for @reason, at interrupt depth @depth, end the section? */
+static bool asi_exit_ends_section(enum asi_exit_reason reason,
+				  unsigned int depth)
+{
+	switch (reason) {
+	case ASI_EXIT_CALL:
+		return !depth;
+	case ASI_EXIT_CONTEXT_SWITCH:
+	case ASI_EXIT_MM_SWITCH:
+	case ASI_EXIT_RETURN_TO_USER:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void asi_switch_out(enum asi_exit_reason reason)
 {
+	unsigned int depth;
 	unsigned long flags;
 	struct asi *asi;
 
 	local_irq_save(flags);
+	depth = __this_cpu_read(asi_cpu_depth);
+	if (asi_exit_ends_section(reason, depth))
+		this_cpu_write(asi_cpu_target, NULL);
+	else if (reason == ASI_EXIT_CALL)
+		reason = ASI_EXIT_INTERRUPT;
 	asi = this_cpu_read(asi_cpu_curr);
 	if (asi) {
 		asi_before_exit(asi, reason);
 		/* Unless a fault in the hook left already. */
 		if (this_cpu_read(asi_cpu_curr) == asi) {
+			/* No unrestricted code with predictors it trained. */
+			asi_flush_owed(ASI_FLUSH_CONTROL,
+				       __this_cpu_read(asi_cpu_control_class));
 			asi_arch_write_cr3(asi_unrestricted_cr3());
 			this_cpu_write(asi_cpu_curr, NULL);
+			/* Anything may be touched, and cached, from here. */
+			__this_cpu_or(asi_cpu_owed, ASI_FLUSH_DATA);
 		}
 	}
 	local_irq_restore(flags);
@@ -883,7 +1153,11 @@ static void asi_switch_out(enum asi_exit_reason reason)
  * @reason: why, for the asi_exit tracepoint.
  *
  * Reloads the normal address space of the loaded mm, keeping its PCID's
- * entries (asi_unrestricted_cr3()).  Does nothing when unrestricted.
+ * entries (asi_unrestricted_cr3()), after the control flushes the CPU
+ * owes.  An explicit call (ASI_EXIT_CALL) in the context that entered, a
+ * context switch, an mm switch and a return to user mode end the critical
+ * section; an explicit call from an interrupt handler is told apart as
+ * ASI_EXIT_INTERRUPT and, like a fault's exit, leaves it to be re-entered.
  *
  * Context: any; interrupts may be disabled.
  */
@@ -1366,7 +1640,7 @@ EXPORT_SYMBOL_GPL(asi_free_sensitive_pages);
  */
 int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stats)
 {
-	int cpu;
+	int cpu, i;
 
 	if (!asi_class_id_valid(class_id) || !stats)
 		return -EINVAL;
@@ -1381,6 +1655,9 @@ int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stat
 		stats->fault_exits += READ_ONCE(s->fault_exits);
 		stats->flushes += READ_ONCE(s->flushes);
 		stats->flushes_deferred += READ_ONCE(s->flushes_deferred);
+		stats->reentries += READ_ONCE(s->reentries);
+		for (i = 0; i < ASI_NR_FLUSHES; i++)
+			stats->cpu_flushes[i] += READ_ONCE(s->cpu_flushes[i]);
 	}
 	return 0;
 }

@@ -79,6 +79,16 @@ bool asi_arch_has_invpcid(void);
 void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr);
 /* INVLPG: drop @addr's translation in the loaded PCID. */
 void asi_arch_invlpg(unsigned long addr);
+/*
+ * One ASI_FLUSH_* flush of this CPU's state, with the machine's means and
+ * as its mitigation settings allow (nothing where the CPU has none).
+ */
+void asi_arch_flush(unsigned int flush);
+
+extern const char *const asi_flush_names[ASI_NR_FLUSHES];
+
+/* A class's operations, for the UML model's check of its flush policy. */
+const struct asi_class_ops *asi_class_ops(enum asi_class_id class_id);
 
 #ifdef CONFIG_DEBUG_ASI
 /**
@@ -136,6 +146,9 @@ void asi_flush_kernel_range(unsigned long start, unsigned long end);
 void asi_kernel_tables_catch_up(void);
 void asi_flush_normal_addr(unsigned long addr);
 void asi_pcids_mark_stale_but(struct asi *asi);
+void asi_flush_cpu(unsigned int flush, enum asi_class_id class_id);
+void asi_reenter(void);
+unsigned int asi_intr_depth(void);
 #endif
 
 #endif /* _MM_ASI_INTERNAL_H */

@@ -33,15 +33,30 @@ struct mm_struct;
  * struct asi_class_ops - what a class plugs into the enter/exit path
  * @name: short name, for messages and statistics.
  * @post_enter: called after this CPU has switched into a domain of the
- *	class, with interrupts disabled.  Optional.
- * @pre_exit: called before this CPU leaves a domain of the class, with
- *	interrupts disabled; this includes the exit forced by a context
- *	switch, where the runqueue lock is held.  Must not sleep.  Optional.
+ *	class.  Optional.
+ * @pre_exit: called before this CPU leaves a domain of the class, once
+ *	for each post_enter call.  Optional.
+ * @flush_data: of ASI_FLUSH_DATA, what to flush before the class's
+ *	untrusted context runs (asi_before_untrusted()) when the CPU ran
+ *	unrestricted since the last such flush.
+ * @flush_control: of ASI_FLUSH_CONTROL, what to flush before unrestricted
+ *	kernel code runs after the class's untrusted context ran.
+ *
+ * The hooks run with interrupts disabled, from asi_enter() and asi_exit()
+ * and from every context that enters or leaves on its own: the fault
+ * handler (any context the fault came from, NMI included), the context
+ * switch (the runqueue lock held), the mm switch, an interrupt's or NMI's
+ * return (the critical section's re-entry), asi_before_untrusted().  So a
+ * hook must not sleep, take locks, touch memory a domain of its class does
+ * not map (a fault there leaves ASI, but the hook does not run again) or
+ * call back into ASI.
  */
 struct asi_class_ops {
 	const char *name;
 	void (*post_enter)(struct asi *asi);
 	void (*pre_exit)(struct asi *asi);
+	unsigned int flush_data;
+	unsigned int flush_control;
 };
 
 /**
@@ -53,6 +68,11 @@ struct asi_class_ops {
  * @flushes: single-address invalidations issued into the class's PCIDs.
  * @flushes_deferred: invalidations turned into "flush this PCID on the
  *	next entry" because the CPU has no INVPCID.
+ * @reentries: entries that took a CPU back into the domain of its
+ *	critical section after an exit inside it (in an interrupt, or a
+ *	fault); also counted in @enters.
+ * @cpu_flushes: flushes of each kind (ASI_FLUSH_*, by bit number) the
+ *	class's policy asked for.
  */
 struct asi_class_stats {
 	unsigned long domains;
@@ -61,6 +81,8 @@ struct asi_class_stats {
 	unsigned long fault_exits;
 	unsigned long flushes;
 	unsigned long flushes_deferred;
+	unsigned long reentries;
+	unsigned long cpu_flushes[ASI_NR_FLUSHES];
 };
 
 /*
@@ -74,6 +96,7 @@ struct asi_class_stats {
 
 DECLARE_STATIC_KEY_FALSE(asi_enabled_key);
 DECLARE_PER_CPU(struct asi *, asi_cpu_curr);
+DECLARE_PER_CPU(struct asi *, asi_cpu_target);
 
 /**
  * asi_enabled() - is ASI enabled on this boot?
@@ -106,7 +129,11 @@ int asi_unregister_class(enum asi_class_id class_id);
 int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 	     struct asi **out_asi);
 void asi_enter(struct asi *asi);
+void asi_relax(void);
 void __asi_exit(enum asi_exit_reason reason);
+void asi_before_untrusted(void);
+void asi_intr_enter(void);
+void asi_intr_exit(void);
 struct asi *asi_get_current(void);
 void asi_init_mm_state(struct mm_struct *mm);
 void asi_destroy_mm_state(struct mm_struct *mm);
@@ -125,13 +152,15 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order);
  * asi_exit_because() - leave the restricted address space, for @reason
  * @reason: why: what the asi_exit tracepoint reports.
  *
- * Cheap when not restricted, so that the context switch, mm switch and
- * TLB flush paths can call it unconditionally.  Safe with interrupts
- * disabled.
+ * Cheap outside ASI, so that the context switch, mm switch and TLB flush
+ * paths can call it unconditionally: it only has work to do when the CPU
+ * is restricted, or in a critical section (which @reason may end).  Safe
+ * with interrupts disabled.
  */
 static __always_inline void asi_exit_because(enum asi_exit_reason reason)
 {
-	if (asi_is_restricted())
+	if (asi_enabled() && (this_cpu_read(asi_cpu_curr) ||
+			      this_cpu_read(asi_cpu_target)))
 		__asi_exit(reason);
 }
 
@@ -169,6 +198,10 @@ static inline int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 }
 
 static inline void asi_enter(struct asi *asi) { }
+static inline void asi_relax(void) { }
+static inline void asi_before_untrusted(void) { }
+static inline void asi_intr_enter(void) { }
+static inline void asi_intr_exit(void) { }
 static inline void asi_exit_because(enum asi_exit_reason reason) { }
 static inline void asi_exit(void) { }
 static inline struct asi *asi_get_current(void) { return NULL; }

@@ -808,6 +808,26 @@ u64 asi_kunit_read_kernel(const u64 *addr)
 }
 
 /**
+ * asi_kunit_run_untrusted() - run the critical section's untrusted context
+ *
+ * What a client does right before a guest or user code runs:
+ * asi_before_untrusted().  On UML the modelled CPU then runs it, and
+ * checks it runs restricted with the flushes its class's policy asks for;
+ * on x86 nothing runs.
+ */
+void asi_kunit_run_untrusted(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	asi_before_untrusted();
+#ifdef CONFIG_UML
+	asi_um_tlb_run_untrusted();
+#endif
+	local_irq_restore(flags);
+}
+
+/**
  * asi_kunit_record_exits() - record the exits of the case from now on
  * @test: the case; recording stops when it ends.
  * @x: where: every exit's reason (asi_exit tracepoint) and the last fault

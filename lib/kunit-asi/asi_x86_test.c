@@ -9,6 +9,8 @@
 #include <linux/asi.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
 #include <linux/kallsyms.h>
@@ -337,6 +339,125 @@ static void x86_sub_leaf_keeps_attributes(struct kunit *test)
 			(pfn << PAGE_SHIFT) | attrs);
 }
 
+static struct asi_class_stats test_stats(struct kunit *test);
+
+/*
+ * A real NMI-like exception: a write to a watched variable raises #DB,
+ * which x86 handles from kernel mode as it does an NMI
+ * (irqentry_nmi_enter()); the breakpoint's handler reads a sensitive page.
+ */
+static struct {
+	const u64 *reads;
+	u64 value;
+	unsigned long hits;
+	bool was_restricted;
+} nmi_like;
+
+static u64 watched;
+
+static void nmi_like_handler(struct perf_event *bp,
+			     struct perf_sample_data *data,
+			     struct pt_regs *regs)
+{
+	nmi_like.was_restricted = asi_is_restricted();
+	nmi_like.value = READ_ONCE(*nmi_like.reads);
+	nmi_like.hits++;
+}
+
+/* An interrupt that takes the #DB, and looks at the CPU after it. */
+static struct {
+	struct hrtimer timer;
+	bool restricted_after, fired;
+} db_irq;
+
+static enum hrtimer_restart db_irq_fire(struct hrtimer *timer)
+{
+	WRITE_ONCE(watched, watched + 1);
+	db_irq.restricted_after = asi_is_restricted();
+	WRITE_ONCE(db_irq.fired, true);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * NMI-like exceptions in a critical section, each reading sensitive
+ * memory: one taken in the critical section's own code returns into the
+ * domain; one taken inside an interrupt returns into the interrupt
+ * unrestricted, and the interrupt's return goes back in.  Each is one
+ * fault exit and one re-entry.
+ */
+static void x86_nmi_in_section_reenters(struct kunit *test)
+{
+	struct asi_class_stats before, mid, after;
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+	bool inside, fired, inside2;
+	struct mm_struct *mm;
+	struct page *page;
+	struct asi *asi;
+	u64 deadline;
+
+	page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	*(u64 *)page_address(page) = 0x4a11;
+	memset(&nmi_like, 0, sizeof(nmi_like));
+	nmi_like.reads = page_address(page);
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&watched;
+	attr.bp_len = HW_BREAKPOINT_LEN_8;
+	attr.bp_type = HW_BREAKPOINT_W;
+	bp = register_wide_hw_breakpoint(&attr, nmi_like_handler, NULL);
+	if (IS_ERR((void __force *)bp)) {
+		asi_free_sensitive_pages(page, 0);
+		kunit_skip(test, "no hardware breakpoint: %ld",
+			   PTR_ERR((void __force *)bp));
+	}
+	mm = asi_kunit_mm_with_test_domain(test, &asi);
+
+	before = test_stats(test);
+	preempt_disable();
+	asi_enter(asi);
+	WRITE_ONCE(watched, watched + 1);
+	inside = asi_is_restricted();
+	asi_exit();
+	preempt_enable();
+	mid = test_stats(test);
+	KUNIT_EXPECT_EQ(test, nmi_like.hits, 1);
+	KUNIT_EXPECT_TRUE(test, nmi_like.was_restricted);
+	KUNIT_EXPECT_EQ(test, nmi_like.value, 0x4a11);
+	KUNIT_EXPECT_TRUE(test, inside);
+	KUNIT_EXPECT_EQ(test, mid.fault_exits - before.fault_exits, 1);
+	KUNIT_EXPECT_EQ(test, mid.reentries - before.reentries, 1);
+
+	memset(&db_irq, 0, sizeof(db_irq));
+	nmi_like.was_restricted = false;
+	hrtimer_init(&db_irq.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	db_irq.timer.function = db_irq_fire;
+	preempt_disable();
+	asi_enter(asi);
+	hrtimer_start(&db_irq.timer, ns_to_ktime(20 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_HARD);
+	deadline = ktime_get_ns() + NSEC_PER_SEC;
+	while (!READ_ONCE(db_irq.fired) && ktime_get_ns() < deadline)
+		cpu_relax();
+	hrtimer_cancel(&db_irq.timer);
+	fired = READ_ONCE(db_irq.fired);
+	inside2 = asi_is_restricted();
+	asi_exit();
+	preempt_enable();
+	after = test_stats(test);
+	unregister_wide_hw_breakpoint(bp);
+
+	KUNIT_ASSERT_TRUE_MSG(test, fired, "no interrupt within a second");
+	KUNIT_EXPECT_EQ(test, nmi_like.hits, 2);
+	KUNIT_EXPECT_TRUE(test, nmi_like.was_restricted);
+	KUNIT_EXPECT_FALSE(test, db_irq.restricted_after);
+	KUNIT_EXPECT_TRUE(test, inside2);
+	KUNIT_EXPECT_EQ(test, after.fault_exits - mid.fault_exits, 1);
+	KUNIT_EXPECT_EQ(test, after.reentries - mid.reentries, 1);
+	asi_kunit_mm_release(mm);
+	asi_free_sensitive_pages(page, 0);
+}
+
 static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_cr3_enter_exit),
 	KUNIT_CASE(x86_nonsensitive_read_stays),
@@ -347,6 +468,7 @@ static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(x86_sub_leaf_keeps_attributes),
 	KUNIT_CASE(x86_exit_reasons_and_fault_record),
 	KUNIT_CASE(x86_cr3_readers_know_asi),
+	KUNIT_CASE(x86_nmi_in_section_reenters),
 	{}
 };
 
@@ -566,9 +688,10 @@ static int this_cpu_of_n(struct kunit *test, unsigned int n)
 
 /*
  * (a) The case changes a user page of the mm while another CPU sits in
- * the mm's domain: the kernel's flush IPI reaches that CPU (and leaves
- * ASI there, as every kernel flush does), and its next read sees the new
- * page, never the old one.
+ * the mm's domain, in a critical section: the kernel's flush IPI reaches
+ * that CPU and leaves ASI there to flush the normal PCID, as every user
+ * flush does, and the interrupt's return takes it back in.  Its next
+ * read sees the new page, never the old one.
  */
 static void smp_user_page_changed(struct kunit *test)
 {
@@ -608,9 +731,10 @@ static void smp_user_page_changed(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_READ_USER, addr), 0);
 	KUNIT_EXPECT_EQ(test, r->value, 0x2222ULL);
-	/* The flush IPI took the remote out; nothing else did. */
-	KUNIT_EXPECT_FALSE(test, r->inside_before);
+	/* The flush IPI took the remote out and back in; nothing else. */
+	KUNIT_EXPECT_TRUE(test, r->inside_before);
 	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 1);
 	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 0);
 	kunit_release_action(test, remote_stop, r);
 	asi_kunit_mm_release(mm);

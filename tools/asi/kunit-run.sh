@@ -31,6 +31,14 @@ done
 cd "$tree"
 ./tools/testing/kunit/kunit.py config "${common[@]}" --build_dir="$build"
 echo "Building with: make ARCH=$arch O=$build --jobs=$jobs all"
-make ARCH="$arch" O="$build" --jobs="$jobs" all
+# objtool only warns, about noinstr code calling what may be traced among
+# other things: a warning fails the run here.  vmlinux.o goes, so that the
+# next build links (and checks) it again instead of passing unchecked.
+make ARCH="$arch" O="$build" --jobs="$jobs" all 2>&1 | tee "$build/make.log"
+if grep -q 'objtool: ' "$build/make.log"; then
+	rm -f "$build/vmlinux.o"
+	echo "kunit-run: objtool warned (above): failing" >&2
+	exit 1
+fi
 [ "${ASI_KUNIT_BUILD_ONLY:-0}" = 1 ] && exit 0
 exec ./tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$build" "$@"

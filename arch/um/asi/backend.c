@@ -108,6 +108,12 @@ unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush)
 	return noflush ? cr3 | ASI_UM_CR3_NOFLUSH : cr3;
 }
 
+void asi_arch_flush(unsigned int flush)
+{
+	lockdep_assert_irqs_disabled();
+	asi_um_flush(this_cpu_ptr(&asi_um_tlb), flush);
+}
+
 void asi_arch_invlpg(unsigned long addr)
 {
 	lockdep_assert_irqs_disabled();

@@ -67,6 +67,8 @@ DEFINE_PER_CPU(struct asi_um_tlb, asi_um_tlb) = {
 	.table = swapper_pg_dir,
 	.pcide = true,
 	.invpcid = true,
+	/* Booting ran in the normal address space. */
+	.exposed = ASI_FLUSH_DATA,
 };
 
 void asi_um_tlb_record(struct asi_um_tlb *tlb, enum asi_um_tlb_op op,
@@ -220,6 +222,84 @@ void asi_um_tlb_run_cr3_hook(struct asi_um_tlb *tlb, bool after)
 	hook(tlb->cr3_hook_arg);
 }
 
+/* Name the ASI_FLUSH_* kinds in @flushes, for a report. */
+static const char *asi_um_flush_list(unsigned int flushes, char *buf,
+				     size_t size)
+{
+	unsigned long bits = flushes;
+	unsigned int bit;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for_each_set_bit(bit, &bits, ASI_NR_FLUSHES)
+		len += scnprintf(buf + len, size - len, "%s%s", len ? "+" : "",
+				 asi_flush_names[bit]);
+	return buf;
+}
+
+/*
+ * The CPU now runs kernel code in the normal address space: it must not
+ * do so with predictor state an untrusted context trained, and from here
+ * on its caches and buffers may hold any kernel data.
+ */
+static void asi_um_exposure_normal(struct asi_um_tlb *tlb)
+{
+	char names[32];
+
+	if (tlb->trained)
+		asi_um_tlb_report(tlb,
+				  "CPU %d: kernel code runs unrestricted after an untrusted context with %s not flushed",
+				  smp_processor_id(),
+				  asi_um_flush_list(tlb->trained, names,
+						    sizeof(names)));
+	tlb->trained = 0;
+	tlb->exposed = ASI_FLUSH_DATA;
+}
+
+/**
+ * asi_um_run_untrusted() - the CPU runs the untrusted context of its domain
+ * @tlb: this CPU's.
+ *
+ * It must run restricted, without kernel data in the CPU state the
+ * policy of its class flushes; from here on the predictor state the
+ * policy flushes is the untrusted context's.
+ */
+void asi_um_run_untrusted(struct asi_um_tlb *tlb)
+{
+	const struct asi_class_ops *ops;
+	char names[32];
+	unsigned int left;
+
+	tlb->untrusted_runs++;
+	asi_um_tlb_record(tlb, ASI_UM_TLB_UNTRUSTED, 0, 0);
+	if (!tlb->table_asi) {
+		/* Reported once: what it trains is part of the same bug. */
+		asi_um_tlb_report(tlb,
+				  "CPU %d: an untrusted context runs in the normal address space",
+				  smp_processor_id());
+		return;
+	}
+	ops = asi_class_ops(tlb->table_asi->class_id);
+	left = tlb->exposed & ops->flush_data;
+	if (left)
+		asi_um_tlb_report(tlb,
+				  "CPU %d: the untrusted context of class %s runs with kernel data in %s not flushed",
+				  smp_processor_id(), ops->name,
+				  asi_um_flush_list(left, names, sizeof(names)));
+	tlb->trained |= ops->flush_control;
+}
+
+/* A flush of CPU state: the kinds in @flush no longer hold anything. */
+void asi_um_flush(struct asi_um_tlb *tlb, unsigned int flush)
+{
+	tlb->flushes[__ffs(flush)]++;
+	if (!((tlb->exposed | tlb->trained) & flush))
+		tlb->needless_flushes++;
+	asi_um_tlb_record(tlb, ASI_UM_TLB_FLUSH, flush, 0);
+	tlb->exposed &= ~flush;
+	tlb->trained &= ~flush;
+}
+
 void asi_um_tlb_write_cr3(struct asi_um_tlb *tlb, unsigned long cr3)
 {
 	pgd_t *pgd = __va(cr3 & ~(ASI_UM_CR3_NOFLUSH | ASI_UM_CR3_PCID_MASK));
@@ -243,6 +323,8 @@ void asi_um_tlb_write_cr3(struct asi_um_tlb *tlb, unsigned long cr3)
 		asi_um_tlb_report(tlb,
 				  "CR3 %#lx loads a page table that is neither mm %llu's nor one of its domains'",
 				  cr3, asi_um_ctx_id(mm));
+	if (!tlb->table_asi)
+		asi_um_exposure_normal(tlb);
 
 	if (!tlb->pcide) {
 		/*

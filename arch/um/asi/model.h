@@ -144,6 +144,19 @@ struct asi_um_tlb {
 	unsigned long psc_hits;
 	unsigned long reports;
 	bool expect_reports;
+
+	/*
+	 * Speculation exposure: the ASI_FLUSH_DATA kinds of state that may
+	 * hold kernel data (from running in the normal address space, and
+	 * from boot), and the ASI_FLUSH_CONTROL kinds an untrusted context
+	 * trained, as the policy of its class counts them.
+	 */
+	unsigned int exposed;
+	unsigned int trained;
+	unsigned long untrusted_runs;
+	unsigned long flushes[ASI_NR_FLUSHES];
+	/* Flushes of state that held nothing to flush. */
+	unsigned long needless_flushes;
 	char last_report[192];
 
 	struct asi_um_tlb_event log[ASI_UM_TLB_LOG_SIZE];
@@ -176,6 +189,8 @@ struct asi_um_tlb_entry *asi_um_tlb_find(struct asi_um_tlb *tlb,
 					 u16 pcid, unsigned long addr,
 					 bool user);
 void asi_um_tlb_run_cr3_hook(struct asi_um_tlb *tlb, bool after);
+void asi_um_run_untrusted(struct asi_um_tlb *tlb);
+void asi_um_flush(struct asi_um_tlb *tlb, unsigned int flush);
 
 /* x86tlb.c: load @mm's normal address space in @slot, as switch_mm() does. */
 void asi_um_load_mm(struct asi_um_tlb *tlb, struct mm_struct *mm,

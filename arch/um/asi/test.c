@@ -152,6 +152,24 @@ void asi_um_tlb_cr3_hook(void (*hook)(void *arg), void *arg, bool after)
 EXPORT_SYMBOL_GPL(asi_um_tlb_cr3_hook);
 
 /**
+ * asi_um_tlb_run_untrusted() - run the untrusted context, as the CPU would
+ *
+ * What the model checks when a client's untrusted context (a guest, user
+ * code) runs: that it runs restricted, with the data flushes of its
+ * class's policy done since the CPU last ran unrestricted; and that the
+ * predictors it trains are flushed, as the policy says, before the CPU
+ * runs unrestricted again.  The client calls asi_before_untrusted() first.
+ *
+ * Context: interrupts disabled, in a critical section.
+ */
+void asi_um_tlb_run_untrusted(void)
+{
+	lockdep_assert_irqs_disabled();
+	asi_um_run_untrusted(this_cpu_ptr(&asi_um_tlb));
+}
+EXPORT_SYMBOL_GPL(asi_um_tlb_run_untrusted);
+
+/**
  * asi_um_tlb_get_state() - snapshot this CPU's modelled TLB
  * @state: filled in.
  */
@@ -179,7 +197,12 @@ void asi_um_tlb_get_state(struct asi_um_tlb_state *state)
 		.faults = tlb->faults,
 		.psc_hits = tlb->psc_hits,
 		.reports = tlb->reports,
+		.exposed = tlb->exposed,
+		.trained = tlb->trained,
+		.untrusted_runs = tlb->untrusted_runs,
+		.needless_flushes = tlb->needless_flushes,
 	};
+	memcpy(state->flushes, tlb->flushes, sizeof(state->flushes));
 	for (i = 0; i < ASI_UM_TLB_ENTRIES; i++)
 		state->entries += tlb->entries[i].valid;
 	for (i = 0; i < ASI_UM_PSC_ENTRIES; i++)

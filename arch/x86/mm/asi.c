@@ -66,6 +66,8 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 #include <asm/invpcid.h>
+#include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/set_memory.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
@@ -629,4 +631,37 @@ void asi_arch_invpcid_addr(unsigned int slot, int class_id, unsigned long addr)
 void asi_arch_invlpg(unsigned long addr)
 {
 	asm volatile("invlpg (%0)" ::"r" (addr) : "memory");
+}
+
+/*
+ * The flushes with the kernel's own primitives, each only where the CPU
+ * has it and the kernel's mitigation settings use it: a CPU not affected
+ * by a leak, or booted with that mitigation off, pays nothing for it.
+ * That is the same choice the kernel makes at its other boundaries
+ * (context switch, VM entry, return to user).  On a CPU with none of them
+ * (QEMU's emulation, Bochs) only the decision, counted by the core, is
+ * tested; the instructions have not run on hardware.
+ */
+void asi_arch_flush(unsigned int flush)
+{
+	switch (flush) {
+	case ASI_FLUSH_L1D:
+		/* As VMX does for L1TF, without its software fallback. */
+		if (boot_cpu_has(X86_FEATURE_FLUSH_L1D))
+			native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		break;
+	case ASI_FLUSH_BUFFERS:
+		/* VERW, where MDS/TAA/MMIO/RFDS mitigations use it. */
+		if (cpu_feature_enabled(X86_FEATURE_CLEAR_CPU_BUF))
+			x86_clear_cpu_buffers();
+		break;
+	case ASI_FLUSH_IBPB:
+		/* Only with X86_FEATURE_USE_IBPB (spectre_v2_user). */
+		indirect_branch_prediction_barrier();
+		break;
+	case ASI_FLUSH_RSB:
+		/* Only with X86_FEATURE_RSB_CTXSW (spectre_v2). */
+		asi_x86_fill_rsb();
+		break;
+	}
 }

@@ -44,7 +44,9 @@ TRACE_EVENT(asi_exit,
 				       { ASI_EXIT_FAULT, "fault" },
 				       { ASI_EXIT_CONTEXT_SWITCH, "context-switch" },
 				       { ASI_EXIT_MM_SWITCH, "mm-switch" },
-				       { ASI_EXIT_TLB_FLUSH, "tlb-flush" }))
+				       { ASI_EXIT_TLB_FLUSH, "tlb-flush" },
+				       { ASI_EXIT_INTERRUPT, "interrupt" },
+				       { ASI_EXIT_RETURN_TO_USER, "return-to-user" }))
 );
 
 /*

@@ -8,6 +8,7 @@
  * without a VM.  Test code: see arch/um/asi/.
  */
 
+#include <linux/asi_types.h>
 #include <linux/bits.h>
 #include <linux/types.h>
 #include <asm/page.h>
@@ -68,6 +69,13 @@ void asi_um_flush_tlb_kernel(unsigned long start, unsigned long end);
  * @psc_entries: valid paging-structure cache entries now.
  * @pgd_allocs: restricted page tables allocated.
  * @pgd_frees: restricted page tables freed.
+ * @exposed: the ASI_FLUSH_DATA kinds of CPU state that may hold kernel
+ *	data.
+ * @trained: the ASI_FLUSH_CONTROL kinds an untrusted context trained.
+ * @untrusted_runs: times an untrusted context ran.
+ * @flushes: flushes of each ASI_FLUSH_* kind, by bit number.
+ * @needless_flushes: flushes of state that held nothing to flush: kernel
+ *	data not there since the last flush, predictors not trained.
  */
 struct asi_um_tlb_state {
 	unsigned long cr3;
@@ -89,12 +97,19 @@ struct asi_um_tlb_state {
 	unsigned int psc_entries;
 	unsigned long pgd_allocs;
 	unsigned long pgd_frees;
+	unsigned int exposed;
+	unsigned int trained;
+	unsigned long untrusted_runs;
+	unsigned long flushes[ASI_NR_FLUSHES];
+	unsigned long needless_flushes;
 };
 
 enum asi_um_tlb_op {
 	ASI_UM_TLB_CR3,
 	ASI_UM_TLB_INVPCID_ADDR,
 	ASI_UM_TLB_INVLPG,
+	ASI_UM_TLB_FLUSH,
+	ASI_UM_TLB_UNTRUSTED,
 };
 
 /**
@@ -143,6 +158,7 @@ void asi_um_tlb_invpcid(enum asi_um_invpcid_type type, u16 pcid,
 void asi_um_tlb_expect_reports(bool expect);
 void asi_um_tlb_last_report(char *buf, size_t size);
 void asi_um_tlb_cr3_hook(void (*hook)(void *arg), void *arg, bool after);
+void asi_um_tlb_run_untrusted(void);
 
 #else
 

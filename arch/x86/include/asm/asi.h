@@ -32,6 +32,8 @@ u16 asi_x86_pcid(unsigned int slot, int class_id);
 /* The piece at @offset of leaf @e of @level, as an entry of level @sub. */
 u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
 		 unsigned long offset);
+/* Fill the return stack buffer, as a context switch does (asi_rsb.S). */
+void asi_x86_fill_rsb(void);
 #endif
 
 #endif /* _ASM_X86_ASI_H */
