@@ -56,6 +56,7 @@
 #include <linux/string.h>
 #include <asm/tlbflush.h>
 #include <kunit/static_stub.h>
+#include <kunit/test-bug.h>
 #include <kunit/visibility.h>
 
 #include "asi_internal.h"
@@ -78,6 +79,31 @@
 #else
 #define ASI_WARN_ONCE(cond, fmt...)	WARN_ONCE(cond, fmt)
 #endif
+
+/*
+ * The transitions run from noinstr code (entry, NMI, VM entry): what they
+ * call is noinstr too, and tracing, class hooks and warnings are inside
+ * instrumentation_begin()/_end().  Their KUnit seams cannot use
+ * KUNIT_STATIC_STUB_REDIRECT(), which calls out of noinstr code: they
+ * look the stub up here, and call it, inside instrumentation_begin()/
+ * _end() (a stub is test code).  Without KUnit there is no stub.
+ */
+static __always_inline void *asi_seam_stub(void *real)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	struct kunit *test = kunit_get_current_test();
+	void *stub = NULL;
+
+	if (unlikely(test)) {
+		instrumentation_begin();
+		stub = kunit_hooks.get_static_stub_address(test, real);
+		instrumentation_end();
+	}
+	return stub;
+#else
+	return NULL;
+#endif
+}
 
 /*
  * Per ASID slot, a bit per class: set while the PCID of that (slot, class)
@@ -555,14 +581,23 @@ void asi_kernel_entry_changed(bool was_table, bool was_global)
  * looked, every restricted PCID of this CPU must be flushed on its next
  * entry, as an ASID slot handed to another mm is.
  */
-VISIBLE_IF_KUNIT void asi_kernel_tables_catch_up(void)
+VISIBLE_IF_KUNIT noinstr void asi_kernel_tables_catch_up(void)
 {
-	long gen = atomic_long_read(&asi_kernel_tables_gen);
+	typeof(asi_kernel_tables_catch_up) *stub =
+		asi_seam_stub(asi_kernel_tables_catch_up);
+	long gen = raw_atomic_long_read(&asi_kernel_tables_gen);
+	unsigned int slot;
 
-	KUNIT_STATIC_STUB_REDIRECT(asi_kernel_tables_catch_up);
+	if (unlikely(stub)) {
+		instrumentation_begin();
+		stub();
+		instrumentation_end();
+		return;
+	}
 	if (__this_cpu_read(asi_kernel_tables_seen) == gen)
 		return;
-	memset(this_cpu_ptr(&asi_pcid_fresh), 0, sizeof(asi_pcid_fresh));
+	for (slot = 0; slot < ASI_ARCH_NR_ASID_SLOTS; slot++)
+		__this_cpu_write(asi_pcid_fresh[slot], 0);
 	__this_cpu_write(asi_kernel_tables_seen, gen);
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_kernel_tables_catch_up);
@@ -578,17 +613,24 @@ EXPORT_SYMBOL_IF_KUNIT(asi_kernel_tables_catch_up);
  *
  * Return: true if the CR3 write must flush the PCID.
  */
-VISIBLE_IF_KUNIT bool asi_pcid_mark_fresh(unsigned int slot,
-					  enum asi_class_id class_id)
+VISIBLE_IF_KUNIT noinstr bool asi_pcid_mark_fresh(unsigned int slot,
+						  enum asi_class_id class_id)
 {
-	unsigned long *fresh = this_cpu_ptr(&asi_pcid_fresh[slot]);
-	bool stale;
+	typeof(asi_pcid_mark_fresh) *stub = asi_seam_stub(asi_pcid_mark_fresh);
+	unsigned long fresh;
 
-	KUNIT_STATIC_STUB_REDIRECT(asi_pcid_mark_fresh, slot, class_id);
+	if (unlikely(stub)) {
+		bool ret;
+
+		instrumentation_begin();
+		ret = stub(slot, class_id);
+		instrumentation_end();
+		return ret;
+	}
 	asi_kernel_tables_catch_up();
-	stale = !(*fresh & BIT(class_id));
-	*fresh |= BIT(class_id);
-	return stale;
+	fresh = __this_cpu_read(asi_pcid_fresh[slot]);
+	__this_cpu_write(asi_pcid_fresh[slot], fresh | BIT(class_id));
+	return !(fresh & BIT(class_id));
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_pcid_mark_fresh);
 
@@ -736,9 +778,18 @@ bool asi_flush_kernel_addr(unsigned long addr)
  *
  * Return: the slot, or -1 if @mm has none here.
  */
-VISIBLE_IF_KUNIT int asi_asid_slot(struct mm_struct *mm)
+VISIBLE_IF_KUNIT noinstr int asi_asid_slot(struct mm_struct *mm)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_asid_slot, mm);
+	typeof(asi_asid_slot) *stub = asi_seam_stub(asi_asid_slot);
+
+	if (unlikely(stub)) {
+		int slot;
+
+		instrumentation_begin();
+		slot = stub(mm);
+		instrumentation_end();
+		return slot;
+	}
 	return asi_arch_asid_slot(mm);
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_asid_slot);
@@ -749,7 +800,7 @@ EXPORT_SYMBOL_IF_KUNIT(asi_asid_slot);
  * are known not to be stale.  Returns 0 if @asi's mm has no ASID slot on
  * this CPU, which cannot happen while current->mm == asi->mm.
  */
-static unsigned long asi_restricted_cr3(struct asi *asi)
+static noinstr unsigned long asi_restricted_cr3(struct asi *asi)
 {
 	bool flush;
 	int slot;
@@ -761,10 +812,13 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
 	}
 
 	slot = asi_asid_slot(asi->mm);
-	if (ASI_WARN_ONCE(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS,
-			  "%s(): the backend gave ASID slot %d\n", __func__,
-			  slot))
+	if (unlikely(slot < 0 || slot >= ASI_ARCH_NR_ASID_SLOTS)) {
+		instrumentation_begin();
+		ASI_WARN_ONCE(1, "%s(): the backend gave ASID slot %d\n",
+			      __func__, slot);
+		instrumentation_end();
 		return 0;
+	}
 
 	flush = asi_pcid_mark_fresh(slot, asi->class_id);
 	__this_cpu_write(asi_cpu_slot, slot);
@@ -782,7 +836,7 @@ static unsigned long asi_restricted_cr3(struct asi *asi)
  * first, and a kernel one reaches it (asi_flush_kernel_addr()).  So the
  * entries are kept, unless a kernel flush could not reach it.
  */
-static unsigned long asi_unrestricted_cr3(void)
+static noinstr unsigned long asi_unrestricted_cr3(void)
 {
 	struct mm_struct *mm = asi_arch_loaded_mm();
 	bool stale = __this_cpu_read(asi_normal_stale);
@@ -842,10 +896,17 @@ static DEFINE_PER_CPU(int, asi_cpu_control_class);
  * Apart from the backend's asi_arch_flush() so that a case can leave out
  * exactly one kind (a seam), and see the model catch it.
  */
-VISIBLE_IF_KUNIT void asi_flush_cpu(unsigned int flush,
-				    enum asi_class_id class_id)
+VISIBLE_IF_KUNIT noinstr void asi_flush_cpu(unsigned int flush,
+					    enum asi_class_id class_id)
 {
-	KUNIT_STATIC_STUB_REDIRECT(asi_flush_cpu, flush, class_id);
+	typeof(asi_flush_cpu) *stub = asi_seam_stub(asi_flush_cpu);
+
+	if (unlikely(stub)) {
+		instrumentation_begin();
+		stub(flush, class_id);
+		instrumentation_end();
+		return;
+	}
 	__this_cpu_inc(asi_stats[class_id].cpu_flushes[__ffs(flush)]);
 	asi_arch_flush(flush);
 }
@@ -856,14 +917,17 @@ EXPORT_SYMBOL_IF_KUNIT(asi_flush_cpu);
  * Marked paid first: an NMI that runs unrestricted in between owes them
  * again, and must not have that undone.
  */
-static void asi_flush_owed(unsigned int flushes, enum asi_class_id class_id)
+static noinstr void asi_flush_owed(unsigned int flushes,
+				   enum asi_class_id class_id)
 {
-	unsigned long due = __this_cpu_read(asi_cpu_owed) & flushes;
+	unsigned int due = __this_cpu_read(asi_cpu_owed) & flushes;
 	unsigned int bit;
 
 	__this_cpu_and(asi_cpu_owed, ~due);
-	for_each_set_bit(bit, &due, ASI_NR_FLUSHES)
-		asi_flush_cpu(BIT(bit), class_id);
+	for (bit = 0; bit < ASI_NR_FLUSHES; bit++) {
+		if (due & BIT(bit))
+			asi_flush_cpu(BIT(bit), class_id);
+	}
 }
 
 /*
@@ -873,17 +937,20 @@ static void asi_flush_owed(unsigned int flushes, enum asi_class_id class_id)
  * not map, and the nested exit of that fault (asi_handle_fault()) finds
  * asi_cpu_entered already cleared.
  */
-static void asi_before_exit(struct asi *asi, enum asi_exit_reason reason)
+static noinstr void asi_before_exit(struct asi *asi,
+				    enum asi_exit_reason reason)
 {
 	const struct asi_class_ops *ops = asi_classes[asi->class_id].ops;
 
 	if (__this_cpu_read(asi_cpu_entered) != asi)
 		return;
 	__this_cpu_write(asi_cpu_entered, NULL);
+	__this_cpu_inc(asi_stats[asi->class_id].exits);
+	instrumentation_begin();
 	if (ops->pre_exit)
 		ops->pre_exit(asi);
-	__this_cpu_inc(asi_stats[asi->class_id].exits);
 	trace_asi_exit(asi->class_id, asi_class_name(asi), reason);
+	instrumentation_end();
 }
 
 /*
@@ -891,7 +958,7 @@ static void asi_before_exit(struct asi *asi, enum asi_exit_reason reason)
  * no-op if it is loaded.  Another domain loaded is left without passing
  * through the normal address space (its pre_exit hook runs).
  */
-static void asi_switch_in(struct asi *asi, bool reentry)
+static noinstr void asi_switch_in(struct asi *asi, bool reentry)
 {
 	const struct asi_class_ops *ops;
 	unsigned long cr3;
@@ -931,11 +998,41 @@ again:
 	__this_cpu_inc(asi_stats[asi->class_id].enters);
 	if (reentry)
 		__this_cpu_inc(asi_stats[asi->class_id].reentries);
-	trace_asi_enter(asi->class_id, asi_class_name(asi), cr3);
 	ops = asi_classes[asi->class_id].ops;
+	instrumentation_begin();
+	trace_asi_enter(asi->class_id, asi_class_name(asi), cr3);
 	if (ops->post_enter)
 		ops->post_enter(asi);
+	instrumentation_end();
 }
+
+/**
+ * asi_enter_irqoff() - asi_enter(), with interrupts disabled
+ * @asi: as for asi_enter().
+ *
+ * For noinstr callers (a VM entry path): the class's post_enter hook and
+ * the tracepoint run inside instrumentation_begin()/_end(), so RCU must
+ * be watching.
+ *
+ * Context: interrupts disabled.
+ */
+noinstr void asi_enter_irqoff(struct asi *asi)
+{
+	if (!asi_enabled() || !asi)
+		return;
+	if (unlikely(asi->mm != current->mm ||
+		     __this_cpu_read(asi_cpu_depth))) {
+		instrumentation_begin();
+		WARN(1, "asi_enter() %s\n", asi->mm != current->mm ?
+		     "into a domain of another mm" :
+		     "from an interrupt handler");
+		instrumentation_end();
+		return;
+	}
+	__this_cpu_write(asi_cpu_target, asi);
+	asi_switch_in(asi, false);
+}
+EXPORT_SYMBOL_GPL(asi_enter_irqoff);
 
 /**
  * asi_enter() - start a restricted critical section in @asi
@@ -957,18 +1054,8 @@ void asi_enter(struct asi *asi)
 {
 	unsigned long flags;
 
-	if (!asi_enabled() || !asi)
-		return;
-	if (WARN(asi->mm != current->mm,
-		 "%s() into a domain of another mm\n", __func__))
-		return;
-
 	local_irq_save(flags);
-	if (!WARN(__this_cpu_read(asi_cpu_depth),
-		  "%s() from an interrupt handler\n", __func__)) {
-		__this_cpu_write(asi_cpu_target, asi);
-		asi_switch_in(asi, false);
-	}
+	asi_enter_irqoff(asi);
 	local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(asi_enter);
@@ -1003,11 +1090,17 @@ EXPORT_SYMBOL_GPL(asi_relax);
  * left.  Interrupts off.  A seam: a case leaves it out and sees the model
  * catch the untrusted context running unrestricted.
  */
-VISIBLE_IF_KUNIT void asi_reenter(void)
+VISIBLE_IF_KUNIT noinstr void asi_reenter(void)
 {
+	typeof(asi_reenter) *stub = asi_seam_stub(asi_reenter);
 	struct asi *target;
 
-	KUNIT_STATIC_STUB_REDIRECT(asi_reenter);
+	if (unlikely(stub)) {
+		instrumentation_begin();
+		stub();
+		instrumentation_end();
+		return;
+	}
 	target = __this_cpu_read(asi_cpu_target);
 	if (target && target != __this_cpu_read(asi_cpu_curr))
 		asi_switch_in(target, true);
@@ -1043,7 +1136,8 @@ EXPORT_SYMBOL_IF_KUNIT(asi_intr_depth);
  *
  * When the outermost one returns into a critical section an exit inside
  * left, the CPU goes back into its domain (the class's post_enter hook
- * runs here).  Warns if not paired with asi_intr_enter().
+ * runs here, so RCU must still be watching).  Warns if not paired with
+ * asi_intr_enter().
  *
  * Context: hardirq or NMI, interrupts disabled; safe from noinstr code.
  */
@@ -1062,11 +1156,8 @@ noinstr void asi_intr_exit(void)
 	}
 	this_cpu_write(asi_cpu_depth, depth - 1);
 	if (depth == 1 && this_cpu_read(asi_cpu_target) &&
-	    this_cpu_read(asi_cpu_target) != this_cpu_read(asi_cpu_curr)) {
-		instrumentation_begin();
+	    this_cpu_read(asi_cpu_target) != this_cpu_read(asi_cpu_curr))
 		asi_reenter();
-		instrumentation_end();
-	}
 }
 
 /**
@@ -1080,19 +1171,22 @@ noinstr void asi_intr_exit(void)
  * next leaves for the normal address space.  Warns outside a critical
  * section.
  *
- * Context: interrupts disabled.
+ * Context: interrupts disabled; safe from noinstr code where RCU watches.
  */
-void asi_before_untrusted(void)
+noinstr void asi_before_untrusted(void)
 {
 	const struct asi_class_ops *ops;
 	struct asi *target;
 
 	if (!asi_enabled())
 		return;
-	lockdep_assert_irqs_disabled();
 	target = __this_cpu_read(asi_cpu_target);
-	if (WARN(!target, "%s() outside a critical section\n", __func__))
+	if (unlikely(!target)) {
+		instrumentation_begin();
+		WARN(1, "%s() outside a critical section\n", __func__);
+		instrumentation_end();
 		return;
+	}
 	asi_reenter();
 	ops = asi_classes[target->class_id].ops;
 	asi_flush_owed(ops->flush_data, target->class_id);
@@ -1104,8 +1198,8 @@ void asi_before_untrusted(void)
 EXPORT_SYMBOL_GPL(asi_before_untrusted);
 
 /* Does an exit for @reason, at interrupt depth @depth, end the section? */
-static bool asi_exit_ends_section(enum asi_exit_reason reason,
-				  unsigned int depth)
+static __always_inline bool
+asi_exit_ends_section(enum asi_exit_reason reason, unsigned int depth)
 {
 	switch (reason) {
 	case ASI_EXIT_CALL:
@@ -1119,13 +1213,22 @@ static bool asi_exit_ends_section(enum asi_exit_reason reason,
 	}
 }
 
-static void asi_switch_out(enum asi_exit_reason reason)
+/**
+ * asi_exit_irqoff() - __asi_exit(), with interrupts disabled
+ * @reason: as for __asi_exit().
+ *
+ * For noinstr callers; the class's pre_exit hook and the tracepoint run
+ * inside instrumentation_begin()/_end(), so RCU must be watching.
+ *
+ * Context: interrupts disabled.
+ */
+noinstr void asi_exit_irqoff(enum asi_exit_reason reason)
 {
 	unsigned int depth;
-	unsigned long flags;
 	struct asi *asi;
 
-	local_irq_save(flags);
+	if (!asi_enabled())
+		return;
 	depth = __this_cpu_read(asi_cpu_depth);
 	if (asi_exit_ends_section(reason, depth))
 		this_cpu_write(asi_cpu_target, NULL);
@@ -1145,8 +1248,8 @@ static void asi_switch_out(enum asi_exit_reason reason)
 			__this_cpu_or(asi_cpu_owed, ASI_FLUSH_DATA);
 		}
 	}
-	local_irq_restore(flags);
 }
+EXPORT_SYMBOL_GPL(asi_exit_irqoff);
 
 /**
  * __asi_exit() - leave the restricted address space; see asi_exit()
@@ -1163,7 +1266,11 @@ static void asi_switch_out(enum asi_exit_reason reason)
  */
 void __asi_exit(enum asi_exit_reason reason)
 {
-	asi_switch_out(reason);
+	unsigned long flags;
+
+	local_irq_save(flags);
+	asi_exit_irqoff(reason);
+	local_irq_restore(flags);
 }
 EXPORT_SYMBOL_GPL(__asi_exit);
 
@@ -1197,11 +1304,12 @@ unsigned long asi_current_cr3(void)
  * normal address space.  If the normal table does not map @addr either,
  * the retry faults again, unrestricted, and is handled as usual.
  *
- * Context: any, interrupts disabled.
+ * Context: any, interrupts disabled; safe from noinstr code where RCU
+ * watches.
  * Return: true if the fault was handled by leaving ASI.
  */
-bool asi_handle_fault(unsigned long addr, unsigned long ip,
-		      unsigned long error_code)
+noinstr bool asi_handle_fault(unsigned long addr, unsigned long ip,
+			      unsigned long error_code)
 {
 	struct asi *asi;
 
@@ -1212,9 +1320,11 @@ bool asi_handle_fault(unsigned long addr, unsigned long ip,
 	if (!asi)
 		return false;
 	__this_cpu_inc(asi_stats[asi->class_id].fault_exits);
+	instrumentation_begin();
 	trace_asi_fault_exit(asi->class_id, asi_class_name(asi), addr, ip,
 			     error_code);
-	asi_switch_out(ASI_EXIT_FAULT);
+	instrumentation_end();
+	asi_exit_irqoff(ASI_EXIT_FAULT);
 	return true;
 }
 

@@ -129,6 +129,8 @@ int asi_unregister_class(enum asi_class_id class_id);
 int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 	     struct asi **out_asi);
 void asi_enter(struct asi *asi);
+void asi_enter_irqoff(struct asi *asi);
+void asi_exit_irqoff(enum asi_exit_reason reason);
 void asi_relax(void);
 void __asi_exit(enum asi_exit_reason reason);
 void asi_before_untrusted(void);
@@ -198,6 +200,8 @@ static inline int asi_init(struct mm_struct *mm, enum asi_class_id class_id,
 }
 
 static inline void asi_enter(struct asi *asi) { }
+static inline void asi_enter_irqoff(struct asi *asi) { }
+static inline void asi_exit_irqoff(enum asi_exit_reason reason) { }
 static inline void asi_relax(void) { }
 static inline void asi_before_untrusted(void) { }
 static inline void asi_intr_enter(void) { }

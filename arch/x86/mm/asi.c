@@ -584,25 +584,28 @@ unsigned long asi_arch_check_tables(pgd_t *pgd)
 }
 #endif /* CONFIG_DEBUG_ASI */
 
-void asi_arch_write_cr3(unsigned long cr3)
+/*
+ * What the core's transitions call is noinstr, as they are (they run from
+ * entry code, NMIs and VM entry paths).
+ */
+noinstr void asi_arch_write_cr3(unsigned long cr3)
 {
-	lockdep_assert_irqs_disabled();
-	native_write_cr3(cr3);
+	asm volatile("mov %0,%%cr3" : : "r" (cr3) : "memory");
 }
 
-struct mm_struct *asi_arch_loaded_mm(void)
+noinstr struct mm_struct *asi_arch_loaded_mm(void)
 {
 	return this_cpu_read(cpu_tlbstate.loaded_mm);
 }
 
-int asi_arch_asid_slot(struct mm_struct *mm)
+noinstr int asi_arch_asid_slot(struct mm_struct *mm)
 {
 	if (this_cpu_read(cpu_tlbstate.loaded_mm) != mm)
 		return -1;
 	return this_cpu_read(cpu_tlbstate.loaded_mm_asid);
 }
 
-bool asi_arch_has_pcid(void)
+noinstr bool asi_arch_has_pcid(void)
 {
 	return cpu_feature_enabled(X86_FEATURE_PCID);
 }
@@ -613,7 +616,8 @@ bool asi_arch_has_invpcid(void)
 }
 
 /* As build_cr3() in arch/x86/mm/tlb.c, with ASI's PCIDs (asi_x86_pcid()). */
-unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush)
+noinstr unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id,
+				   bool noflush)
 {
 	unsigned long cr3 = __sme_pa(pgd) | tlbstate_lam_cr3_mask();
 
@@ -642,13 +646,13 @@ void asi_arch_invlpg(unsigned long addr)
  * (QEMU's emulation, Bochs) only the decision, counted by the core, is
  * tested; the instructions have not run on hardware.
  */
-void asi_arch_flush(unsigned int flush)
+noinstr void asi_arch_flush(unsigned int flush)
 {
 	switch (flush) {
 	case ASI_FLUSH_L1D:
 		/* As VMX does for L1TF, without its software fallback. */
-		if (boot_cpu_has(X86_FEATURE_FLUSH_L1D))
-			native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		if (cpu_feature_enabled(X86_FEATURE_FLUSH_L1D))
+			__wrmsr(MSR_IA32_FLUSH_CMD, L1D_FLUSH, 0);
 		break;
 	case ASI_FLUSH_BUFFERS:
 		/* VERW, where MDS/TAA/MMIO/RFDS mitigations use it. */
@@ -656,8 +660,9 @@ void asi_arch_flush(unsigned int flush)
 			x86_clear_cpu_buffers();
 		break;
 	case ASI_FLUSH_IBPB:
-		/* Only with X86_FEATURE_USE_IBPB (spectre_v2_user). */
-		indirect_branch_prediction_barrier();
+		/* indirect_branch_prediction_barrier(), always inline. */
+		alternative_msr_write(MSR_IA32_PRED_CMD, x86_pred_cmd,
+				      X86_FEATURE_USE_IBPB);
 		break;
 	case ASI_FLUSH_RSB:
 		/* Only with X86_FEATURE_RSB_CTXSW (spectre_v2). */

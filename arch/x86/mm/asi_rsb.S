@@ -11,7 +11,7 @@
 #include <asm/cpufeatures.h>
 #include <asm/nospec-branch.h>
 
-	.text
+	.section .noinstr.text, "ax"
 SYM_FUNC_START(asi_x86_fill_rsb)
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_CTXSW
 	RET
