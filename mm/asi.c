@@ -869,8 +869,12 @@ static const char *asi_class_name(struct asi *asi)
  * the untrusted context runs.
  *
  * asi_cpu_depth: interrupts and NMIs nested on the CPU (asi_intr_enter()),
- * plus one while asi_switch_in() switches, so that an NMI landing in the
- * middle of a switch does not start another on its way back.
+ * plus one while a switch is under way, so that an NMI landing in the
+ * middle of one does not start another on its way back.
+ * asi_cpu_intr_inside: whether the outermost of them interrupted code
+ * running restricted: only then does its return go back in.  Code of a
+ * critical section that faulted out stays out until asi_before_untrusted(),
+ * rather than fault again on its retried access after an interrupt.
  *
  * asi_cpu_entered: the domain whose entry completed (counted, traced, its
  * post_enter hook run).  Only its exit is counted and traced and runs the
@@ -880,6 +884,13 @@ static const char *asi_class_name(struct asi *asi)
  * asi_cpu_owed: the ASI_FLUSH_* flushes this CPU owes: the data ones from
  * running unrestricted (from boot), the control ones, of the policy of
  * asi_cpu_control_class, from running an untrusted context.
+ *
+ * asi_cpu_untrusted: the domain whose untrusted context is about to run or
+ * runs (asi_before_untrusted() to asi_after_untrusted()).  An NMI that
+ * leaves in that window cannot know whether it ran yet: its exit pays
+ * the control flushes of the domain's class and its re-entry the data
+ * ones, so that neither the untrusted run nor the kernel after it goes
+ * without.
  */
 DEFINE_PER_CPU(struct asi *, asi_cpu_target);
 EXPORT_PER_CPU_SYMBOL_GPL(asi_cpu_target);
@@ -887,6 +898,8 @@ static DEFINE_PER_CPU(unsigned int, asi_cpu_depth);
 static DEFINE_PER_CPU(struct asi *, asi_cpu_entered);
 static DEFINE_PER_CPU(unsigned int, asi_cpu_owed) = ASI_FLUSH_DATA;
 static DEFINE_PER_CPU(int, asi_cpu_control_class);
+static DEFINE_PER_CPU(struct asi *, asi_cpu_untrusted);
+static DEFINE_PER_CPU(bool, asi_cpu_intr_inside);
 
 /**
  * asi_flush_cpu() - one flush of CPU state, for @class_id's policy
@@ -954,23 +967,23 @@ static noinstr void asi_before_exit(struct asi *asi,
 }
 
 /*
- * Load @asi's restricted address space, with interrupts disabled; a
- * no-op if it is loaded.  Another domain loaded is left without passing
- * through the normal address space (its pre_exit hook runs).
+ * One attempt at loading @asi's restricted address space, with
+ * interrupts disabled and asi_cpu_depth raised: a no-op if it is loaded;
+ * another domain loaded is left without passing through the normal
+ * address space (its pre_exit hook runs).  False if it cannot be loaded.
  */
-static noinstr void asi_switch_in(struct asi *asi, bool reentry)
+static noinstr bool asi_switch_in_once(struct asi *asi, bool reentry)
 {
-	const struct asi_class_ops *ops;
+	const struct asi_class_ops *ops = asi_classes[asi->class_id].ops;
 	unsigned long cr3;
 	struct asi *prev;
 
-again:
 	prev = __this_cpu_read(asi_cpu_curr);
 	if (prev == asi)
-		return;
+		return true;
 	cr3 = asi_restricted_cr3(asi);
 	if (!cr3)
-		return;
+		return false;
 	if (prev)
 		asi_before_exit(prev, ASI_EXIT_SWITCH);
 	/*
@@ -978,32 +991,53 @@ again:
 	 * its own, so that no fault ever runs on a restricted CR3 the fault
 	 * path does not know about.  A fault taken in between (only an NMI's
 	 * can be, interrupts are off) leaves ASI before our CR3 write: the
-	 * normal CR3 then goes back in, and the switch starts again if the
-	 * critical section still wants it.  The depth keeps that NMI from
-	 * switching in on its own way back.
+	 * normal CR3 then goes back in, and the caller tries again.
 	 */
-	__this_cpu_inc(asi_cpu_depth);
 	this_cpu_write(asi_cpu_curr, asi);
 	asi_arch_write_cr3(cr3);
-	__this_cpu_dec(asi_cpu_depth);
 	if (unlikely(this_cpu_read(asi_cpu_curr) != asi)) {
 		asi_arch_write_cr3(asi_unrestricted_cr3());
-		if (!__this_cpu_read(asi_cpu_depth) &&
-		    __this_cpu_read(asi_cpu_target) == asi)
-			goto again;
-		return;
+		return true;
 	}
 
 	__this_cpu_write(asi_cpu_entered, asi);
 	__this_cpu_inc(asi_stats[asi->class_id].enters);
 	if (reentry)
 		__this_cpu_inc(asi_stats[asi->class_id].reentries);
-	ops = asi_classes[asi->class_id].ops;
+	/* Back in after an exit (an NMI's) while untrusted code is due. */
+	if (__this_cpu_read(asi_cpu_untrusted) == asi)
+		asi_flush_owed(ops->flush_data, asi->class_id);
 	instrumentation_begin();
 	trace_asi_enter(asi->class_id, asi_class_name(asi), cr3);
 	if (ops->post_enter)
 		ops->post_enter(asi);
 	instrumentation_end();
+	return true;
+}
+
+/*
+ * Load @asi's restricted address space, with interrupts disabled.  The
+ * depth is raised across each attempt, so that an NMI landing in it
+ * (which may leave, as its fault does, or find the section wanting @asi)
+ * does not switch on its own way back, which would enter twice; the
+ * attempt is made again until it sticks, while the critical section
+ * still wants @asi.  A domain that cannot be loaded here (the backend
+ * gave no ASID slot, warned about) ends its critical section: every
+ * interrupt's return would try, and warn, again.
+ */
+static noinstr void asi_switch_in(struct asi *asi, bool reentry)
+{
+	unsigned int depth = __this_cpu_read(asi_cpu_depth);
+	bool ok;
+
+	do {
+		__this_cpu_write(asi_cpu_depth, depth + 1);
+		ok = asi_switch_in_once(asi, reentry);
+		__this_cpu_write(asi_cpu_depth, depth);
+	} while (ok && !depth && this_cpu_read(asi_cpu_curr) != asi &&
+		 this_cpu_read(asi_cpu_target) == asi);
+	if (!ok && this_cpu_read(asi_cpu_target) == asi)
+		this_cpu_write(asi_cpu_target, NULL);
 }
 
 /**
@@ -1112,14 +1146,20 @@ EXPORT_SYMBOL_IF_KUNIT(asi_reenter);
  *
  * Called by the interrupt entry code (irq_enter_rcu(), the NMI entry),
  * paired with asi_intr_exit().  While handlers are nested, exits do not
- * end the interrupted critical section.
+ * end the interrupted critical section; the outermost one records
+ * whether it interrupted code running restricted.
  *
  * Context: hardirq or NMI, interrupts disabled; safe from noinstr code.
  */
 noinstr void asi_intr_enter(void)
 {
-	if (asi_enabled())
-		this_cpu_inc(asi_cpu_depth);
+	if (!asi_enabled())
+		return;
+	/* The outermost: did it interrupt restricted code? */
+	if (!this_cpu_read(asi_cpu_depth))
+		this_cpu_write(asi_cpu_intr_inside,
+			       !!this_cpu_read(asi_cpu_curr));
+	this_cpu_inc(asi_cpu_depth);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -1134,8 +1174,9 @@ EXPORT_SYMBOL_IF_KUNIT(asi_intr_depth);
 /**
  * asi_intr_exit() - the handler of asi_intr_enter() returns
  *
- * When the outermost one returns into a critical section an exit inside
- * left, the CPU goes back into its domain (the class's post_enter hook
+ * When the outermost one returns into a critical section it interrupted
+ * restricted, and an exit inside it left, the CPU goes back into its
+ * domain (the class's post_enter hook
  * runs here, so RCU must still be watching).  Warns if not paired with
  * asi_intr_enter().
  *
@@ -1155,7 +1196,8 @@ noinstr void asi_intr_exit(void)
 		return;
 	}
 	this_cpu_write(asi_cpu_depth, depth - 1);
-	if (depth == 1 && this_cpu_read(asi_cpu_target) &&
+	if (depth == 1 && this_cpu_read(asi_cpu_intr_inside) &&
+	    this_cpu_read(asi_cpu_target) &&
 	    this_cpu_read(asi_cpu_target) != this_cpu_read(asi_cpu_curr))
 		asi_reenter();
 }
@@ -1167,35 +1209,70 @@ noinstr void asi_intr_exit(void)
  * the return to user mode), inside the critical section: goes back into
  * its domain if an exit left it, and pays the data flushes the class's
  * policy asks for if the CPU ran unrestricted since they were last paid.
- * From here on the CPU owes the policy's control flushes, paid when it
- * next leaves for the normal address space.  Warns outside a critical
- * section.
+ * Until asi_after_untrusted(), an exit pays the policy's control flushes
+ * and a re-entry its data flushes.  Warns outside a critical section.
  *
  * Context: interrupts disabled; safe from noinstr code where RCU watches.
+ * Return: true if the CPU is in the domain, ready for the untrusted
+ * context; false if it could not go back in (warned about), when the
+ * untrusted context must not run.
  */
-noinstr void asi_before_untrusted(void)
+noinstr bool asi_before_untrusted(void)
 {
 	const struct asi_class_ops *ops;
 	struct asi *target;
 
 	if (!asi_enabled())
-		return;
+		return true;
 	target = __this_cpu_read(asi_cpu_target);
 	if (unlikely(!target)) {
 		instrumentation_begin();
-		WARN(1, "%s() outside a critical section\n", __func__);
+		ASI_WARN_ONCE(1, "%s() outside a critical section\n", __func__);
 		instrumentation_end();
-		return;
+		return false;
 	}
 	asi_reenter();
+	if (unlikely(this_cpu_read(asi_cpu_curr) != target))
+		return false;
 	ops = asi_classes[target->class_id].ops;
 	asi_flush_owed(ops->flush_data, target->class_id);
-	if (ops->flush_control) {
-		__this_cpu_or(asi_cpu_owed, ops->flush_control);
-		__this_cpu_write(asi_cpu_control_class, target->class_id);
-	}
+	__this_cpu_write(asi_cpu_untrusted, target);
+	return true;
 }
 EXPORT_SYMBOL_GPL(asi_before_untrusted);
+
+/* The untrusted context ran: its class's control flushes are owed. */
+static noinstr void asi_untrusted_done(void)
+{
+	struct asi *asi = __this_cpu_read(asi_cpu_untrusted);
+	const struct asi_class_ops *ops;
+
+	if (!asi)
+		return;
+	ops = asi_classes[asi->class_id].ops;
+	__this_cpu_write(asi_cpu_untrusted, NULL);
+	if (ops->flush_control) {
+		__this_cpu_write(asi_cpu_control_class, asi->class_id);
+		__this_cpu_or(asi_cpu_owed, ops->flush_control);
+	}
+}
+
+/**
+ * asi_after_untrusted() - the untrusted context stopped running
+ *
+ * Called as soon as the untrusted context stops (the VM exit, the entry
+ * from user mode): from here the CPU owes the control flushes of the
+ * class's policy, paid when it next leaves for the normal address space.
+ * A no-op without asi_before_untrusted() first.
+ *
+ * Context: interrupts disabled; safe from noinstr code.
+ */
+noinstr void asi_after_untrusted(void)
+{
+	if (asi_enabled())
+		asi_untrusted_done();
+}
+EXPORT_SYMBOL_GPL(asi_after_untrusted);
 
 /* Does an exit for @reason, at interrupt depth @depth, end the section? */
 static __always_inline bool
@@ -1230,24 +1307,41 @@ noinstr void asi_exit_irqoff(enum asi_exit_reason reason)
 	if (!asi_enabled())
 		return;
 	depth = __this_cpu_read(asi_cpu_depth);
-	if (asi_exit_ends_section(reason, depth))
+	if (asi_exit_ends_section(reason, depth)) {
 		this_cpu_write(asi_cpu_target, NULL);
-	else if (reason == ASI_EXIT_CALL)
+		/* A client that did not say the untrusted context stopped. */
+		asi_untrusted_done();
+	} else if (reason == ASI_EXIT_CALL) {
 		reason = ASI_EXIT_INTERRUPT;
-	asi = this_cpu_read(asi_cpu_curr);
-	if (asi) {
-		asi_before_exit(asi, reason);
-		/* Unless a fault in the hook left already. */
-		if (this_cpu_read(asi_cpu_curr) == asi) {
-			/* No unrestricted code with predictors it trained. */
-			asi_flush_owed(ASI_FLUSH_CONTROL,
-				       __this_cpu_read(asi_cpu_control_class));
-			asi_arch_write_cr3(asi_unrestricted_cr3());
-			this_cpu_write(asi_cpu_curr, NULL);
-			/* Anything may be touched, and cached, from here. */
-			__this_cpu_or(asi_cpu_owed, ASI_FLUSH_DATA);
-		}
 	}
+	asi = this_cpu_read(asi_cpu_curr);
+	if (!asi)
+		return;
+	/*
+	 * Raised so that an NMI landing here, whose fault may leave, does
+	 * not go back in on its way out before this exit is done.
+	 */
+	__this_cpu_write(asi_cpu_depth, depth + 1);
+	asi_before_exit(asi, reason);
+	/* Unless a fault in the hook left already. */
+	if (this_cpu_read(asi_cpu_curr) == asi) {
+		/*
+		 * No unrestricted code with predictors an untrusted context
+		 * trained, or may have: while one is due, it may have run.
+		 */
+		if (__this_cpu_read(asi_cpu_untrusted) == asi) {
+			__this_cpu_write(asi_cpu_control_class, asi->class_id);
+			__this_cpu_or(asi_cpu_owed,
+				      asi_classes[asi->class_id].ops->flush_control);
+		}
+		asi_flush_owed(ASI_FLUSH_CONTROL,
+			       __this_cpu_read(asi_cpu_control_class));
+		asi_arch_write_cr3(asi_unrestricted_cr3());
+		this_cpu_write(asi_cpu_curr, NULL);
+		/* Anything may be touched, and cached, from here. */
+		__this_cpu_or(asi_cpu_owed, ASI_FLUSH_DATA);
+	}
+	__this_cpu_write(asi_cpu_depth, depth);
 }
 EXPORT_SYMBOL_GPL(asi_exit_irqoff);
 

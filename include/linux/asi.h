@@ -133,7 +133,8 @@ void asi_enter_irqoff(struct asi *asi);
 void asi_exit_irqoff(enum asi_exit_reason reason);
 void asi_relax(void);
 void __asi_exit(enum asi_exit_reason reason);
-void asi_before_untrusted(void);
+bool asi_before_untrusted(void);
+void asi_after_untrusted(void);
 void asi_intr_enter(void);
 void asi_intr_exit(void);
 struct asi *asi_get_current(void);
@@ -203,7 +204,8 @@ static inline void asi_enter(struct asi *asi) { }
 static inline void asi_enter_irqoff(struct asi *asi) { }
 static inline void asi_exit_irqoff(enum asi_exit_reason reason) { }
 static inline void asi_relax(void) { }
-static inline void asi_before_untrusted(void) { }
+static inline bool asi_before_untrusted(void) { return true; }
+static inline void asi_after_untrusted(void) { }
 static inline void asi_intr_enter(void) { }
 static inline void asi_intr_exit(void) { }
 static inline void asi_exit_because(enum asi_exit_reason reason) { }

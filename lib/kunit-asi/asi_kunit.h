@@ -88,7 +88,7 @@ struct asi_kunit_exits {
 
 void asi_kunit_record_exits(struct kunit *test, struct asi_kunit_exits *x);
 u64 asi_kunit_read_kernel(const u64 *addr);
-void asi_kunit_run_untrusted(void);
+bool asi_kunit_run_untrusted(void);
 void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
 			       unsigned int order);
 

@@ -810,21 +810,28 @@ u64 asi_kunit_read_kernel(const u64 *addr)
 /**
  * asi_kunit_run_untrusted() - run the critical section's untrusted context
  *
- * What a client does right before a guest or user code runs:
- * asi_before_untrusted().  On UML the modelled CPU then runs it, and
- * checks it runs restricted with the flushes its class's policy asks for;
- * on x86 nothing runs.
+ * What a client does around a guest or user code's run:
+ * asi_before_untrusted() right before, asi_after_untrusted() right after.
+ * On UML the modelled CPU runs it in between, and checks it runs
+ * restricted with the flushes its class's policy asks for; it runs even
+ * when asi_before_untrusted() said no, as a client ignoring that would,
+ * so that the model shows what would happen.  On x86 nothing runs.
+ *
+ * Return: what asi_before_untrusted() said.
  */
-void asi_kunit_run_untrusted(void)
+bool asi_kunit_run_untrusted(void)
 {
 	unsigned long flags;
+	bool ready;
 
 	local_irq_save(flags);
-	asi_before_untrusted();
+	ready = asi_before_untrusted();
 #ifdef CONFIG_UML
 	asi_um_tlb_run_untrusted();
 #endif
+	asi_after_untrusted();
 	local_irq_restore(flags);
+	return ready;
 }
 
 /**

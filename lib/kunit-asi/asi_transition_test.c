@@ -317,15 +317,17 @@ static void asi_nested_nmi_reenters_outermost(struct kunit *test)
 
 /*
  * The critical section's own code faults on sensitive memory: the CPU
- * leaves and the access is retried unrestricted (no interrupt return to
- * go back in at); the untrusted context still runs restricted, as
- * asi_before_untrusted() goes back in first.
+ * leaves and the access is retried unrestricted.  An interrupt taken
+ * then, which did not interrupt restricted code, leaves it out (the
+ * section's code would only fault again); the untrusted context still
+ * runs restricted, as asi_before_untrusted() goes back in first.
  */
 static void asi_fault_in_section_reentered_before_untrusted(struct kunit *test)
 {
+	bool out, fired, out_after_irq, ready, inside;
 	struct asi_class_stats before, after;
+	struct irq_probe probe = { };
 	struct mm_struct *mm;
-	bool out, inside;
 	struct asi *asi;
 	u64 *secret;
 	u64 value;
@@ -337,14 +339,19 @@ static void asi_fault_in_section_reentered_before_untrusted(struct kunit *test)
 	asi_enter(asi);
 	value = asi_kunit_read_kernel(secret);
 	out = !asi_is_restricted();
-	asi_kunit_run_untrusted();
+	fired = take_interrupt(&probe);
+	out_after_irq = !asi_is_restricted();
+	ready = asi_kunit_run_untrusted();
 	inside = asi_is_restricted();
 	asi_exit();
 	preempt_enable();
 	after = stats_of(ASI_CLASS_TEST);
 
+	KUNIT_ASSERT_TRUE_MSG(test, fired, "no interrupt within a second");
 	KUNIT_EXPECT_EQ(test, value, 0xfa17);
 	KUNIT_EXPECT_TRUE(test, out);
+	KUNIT_EXPECT_TRUE(test, out_after_irq);
+	KUNIT_EXPECT_TRUE(test, ready);
 	KUNIT_EXPECT_TRUE(test, inside);
 	KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 1);
 	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
@@ -453,8 +460,8 @@ static void asi_misuse_warns(struct kunit *test)
 		"asi_before_untrusted",
 	};
 	struct mm_struct *mm;
+	bool inside, ready;
 	struct asi *asi;
-	bool inside;
 
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
 	preempt_disable();
@@ -473,7 +480,8 @@ static void asi_misuse_warns(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hooks.post_enter, 1);
 
 	asi_intr_exit();		/* no interrupt to return from */
-	asi_before_untrusted();		/* no critical section */
+	ready = asi_before_untrusted();	/* no critical section */
+	KUNIT_EXPECT_FALSE(test, ready);
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
 	local_irq_enable();
 	preempt_enable();

@@ -224,7 +224,9 @@ static int slot_out_of_range(struct mm_struct *mm)
 /*
  * A backend that gives a slot out of range is warned about at both places
  * the core asks for one, and nothing reaches the machine with that slot:
- * no entry, no invalidation.  The exit does not ask: it goes back to the
+ * no entry, no invalidation; the failed entry ends its critical section,
+ * so that an interrupt's return does not try (and warn) again.  The exit
+ * does not ask: it goes back to the
  * normal PCID of the slot recorded on entry, keeping its entries, as the
  * kernel's TLB code expects (never PCID 0 behind its back).
  */
@@ -245,6 +247,11 @@ static void um_bad_slot_warns(struct kunit *test)
 	WRITE_ONCE(slot_broken, true);
 	asi_enter(asi);
 	entered = asi_is_restricted();
+	/* The failed entry ended its section: no interrupt tries again. */
+	local_irq_disable();
+	asi_intr_enter();
+	asi_intr_exit();
+	local_irq_enable();
 	after_enter = tlb_state();
 	asi_tlb_flush_one_user(mm, 0x7f0000);
 	after_flush = tlb_state();

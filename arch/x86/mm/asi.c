@@ -619,7 +619,7 @@ bool asi_arch_has_invpcid(void)
 noinstr unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id,
 				   bool noflush)
 {
-	unsigned long cr3 = __sme_pa(pgd) | tlbstate_lam_cr3_mask();
+	unsigned long cr3 = __sme_pa_nodebug(pgd) | tlbstate_lam_cr3_mask();
 
 	if (slot < 0)
 		return cr3;
