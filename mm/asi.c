@@ -1046,7 +1046,7 @@ static noinstr void asi_switch_in(struct asi *asi, bool reentry)
  *
  * For noinstr callers (a VM entry path): the class's post_enter hook and
  * the tracepoint run inside instrumentation_begin()/_end(), so RCU must
- * be watching.
+ * be watching.  Warns and does nothing with interrupts enabled.
  *
  * Context: interrupts disabled.
  */
@@ -1054,12 +1054,12 @@ noinstr void asi_enter_irqoff(struct asi *asi)
 {
 	if (!asi_enabled() || !asi)
 		return;
-	if (unlikely(asi->mm != current->mm ||
+	if (unlikely(asi->mm != current->mm || !raw_irqs_disabled() ||
 		     __this_cpu_read(asi_cpu_depth))) {
 		instrumentation_begin();
 		WARN(1, "asi_enter() %s\n", asi->mm != current->mm ?
-		     "into a domain of another mm" :
-		     "from an interrupt handler");
+		     "into a domain of another mm" : !raw_irqs_disabled() ?
+		     "with interrupts enabled" : "from an interrupt handler");
 		instrumentation_end();
 		return;
 	}
@@ -1295,7 +1295,8 @@ asi_exit_ends_section(enum asi_exit_reason reason, unsigned int depth)
  * @reason: as for __asi_exit().
  *
  * For noinstr callers; the class's pre_exit hook and the tracepoint run
- * inside instrumentation_begin()/_end(), so RCU must be watching.
+ * inside instrumentation_begin()/_end(), so RCU must be watching.  Warns
+ * and does nothing with interrupts enabled.
  *
  * Context: interrupts disabled.
  */
@@ -1306,6 +1307,12 @@ noinstr void asi_exit_irqoff(enum asi_exit_reason reason)
 
 	if (!asi_enabled())
 		return;
+	if (unlikely(!raw_irqs_disabled())) {
+		instrumentation_begin();
+		WARN(1, "%s() with interrupts enabled\n", __func__);
+		instrumentation_end();
+		return;
+	}
 	depth = __this_cpu_read(asi_cpu_depth);
 	if (asi_exit_ends_section(reason, depth)) {
 		this_cpu_write(asi_cpu_target, NULL);

@@ -452,12 +452,15 @@ static void asi_register_bad_policy_warns(struct kunit *test)
 	asi_kunit_expect_warnings(test, 2, "asi_register_class");
 }
 
-/* Misuse from an interrupt handler, or outside a critical section. */
+/*
+ * Misuse from an interrupt handler, outside a critical section, or with
+ * interrupts enabled where they must be off.
+ */
 static void asi_misuse_warns(struct kunit *test)
 {
 	static const char *const where[] = {
 		"asi_enter", "asi_relax", "asi_intr_exit",
-		"asi_before_untrusted",
+		"asi_before_untrusted", "asi_enter", "asi_exit_irqoff",
 	};
 	struct mm_struct *mm;
 	bool inside, ready;
@@ -484,6 +487,14 @@ static void asi_misuse_warns(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, ready);
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
 	local_irq_enable();
+
+	/* The _irqoff calls with interrupts on: warned, nothing done. */
+	asi_enter_irqoff(asi);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	asi_enter(asi);
+	asi_exit_irqoff(ASI_EXIT_CALL);
+	KUNIT_EXPECT_TRUE(test, asi_is_restricted());
+	asi_exit();
 	preempt_enable();
 	asi_kunit_expect_warnings_from(test, where, ARRAY_SIZE(where));
 	asi_kunit_mm_release(mm);
