@@ -379,6 +379,9 @@ static int asi_create_domain(struct mm_struct *mm, enum asi_class_id class_id,
 	atomic_inc(&asi_classes[class_id].nr_domains);
 	/* Pairs with the acquire loads in asi_init() and the flush fan-out. */
 	smp_store_release(&mm->asi[class_id], asi);
+	/* Published first, so that the backend sees later changes to mirror. */
+	if (asi_maps_user(asi))
+		asi_arch_map_user(asi);
 	*out_asi = asi;
 out:
 	mutex_unlock(&asi_class_lock);
@@ -846,6 +849,21 @@ static noinstr unsigned long asi_unrestricted_cr3(void)
 	__this_cpu_write(asi_normal_stale, false);
 	return asi_arch_cr3(mm->pgd, __this_cpu_read(asi_cpu_slot),
 			    ASI_NORMAL_SPACE, !stale);
+}
+
+/**
+ * asi_maps_user() - does a domain map its mm's user memory?
+ * @asi: the domain.
+ *
+ * For the backend, which keeps the user half of such a domain's table
+ * the mm's own.  A class's answer cannot change while it has domains
+ * (its ops stay until it is unregistered, which needs none alive).
+ *
+ * Return: the class's &asi_class_ops.map_user.
+ */
+bool asi_maps_user(struct asi *asi)
+{
+	return asi_classes[asi->class_id].ops->map_user;
 }
 
 const struct asi_class_ops *asi_class_ops(enum asi_class_id class_id)

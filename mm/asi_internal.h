@@ -41,6 +41,12 @@ void asi_kernel_entry_changed(bool was_table, bool was_global);
 bool asi_arch_init(void);
 /* Allocate and populate @asi's restricted page table; may sleep. */
 pgd_t *asi_arch_alloc_pgd(struct asi *asi);
+/*
+ * Make @asi's restricted table map its mm's user memory as the normal one
+ * does, and keep it so from now on; for a class that maps user memory,
+ * once the domain is in mm->asi[].  May sleep.
+ */
+void asi_arch_map_user(struct asi *asi);
 /* Free it; called from __mmdrop(), so atomic-safe. */
 void asi_arch_free_pgd(struct asi *asi);
 /*
@@ -86,6 +92,9 @@ void asi_arch_invlpg(unsigned long addr);
 void asi_arch_flush(unsigned int flush);
 
 extern const char *const asi_flush_names[ASI_NR_FLUSHES];
+
+/* Does @asi's restricted space map its mm's user memory? */
+bool asi_maps_user(struct asi *asi);
 
 /* A class's operations, for the UML model's check of its flush policy. */
 const struct asi_class_ops *asi_class_ops(enum asi_class_id class_id);

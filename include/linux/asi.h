@@ -41,6 +41,9 @@ struct mm_struct;
  *	unrestricted since the last such flush.
  * @flush_control: of ASI_FLUSH_CONTROL, what to flush before unrestricted
  *	kernel code runs after the class's untrusted context ran.
+ * @map_user: the domains of the class map their mm's user memory as the
+ *	normal address space does (the userspace class: the kernel copies
+ *	to and from user memory inside them); otherwise they map none.
  *
  * The hooks run with interrupts disabled, from asi_enter() and asi_exit()
  * and from every context that enters or leaves on its own: the fault
@@ -57,6 +60,7 @@ struct asi_class_ops {
 	void (*pre_exit)(struct asi *asi);
 	unsigned int flush_data;
 	unsigned int flush_control;
+	bool map_user;
 };
 
 /**

@@ -1183,7 +1183,110 @@ static void x86_pcid_user_flush_fanout(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
-static const struct asi_class_ops user_class_ops = { .name = "x86-user" };
+/*
+ * A user memory read from inside @asi: whether it stayed inside, with the
+ * value, and the fault exits of @asi's class it cost.
+ */
+static bool user_read_inside(struct asi *asi, unsigned long addr, u64 *v,
+			     unsigned long *exits)
+{
+	struct asi_class_stats before, after;
+	unsigned long left;
+	bool inside;
+
+	asi_get_class_stats(asi->class_id, &before);
+	preempt_disable();
+	pagefault_disable();
+	asi_enter(asi);
+	left = __copy_from_user_inatomic(v, (void __user *)addr, sizeof(*v));
+	inside = asi_is_restricted();
+	asi_exit();
+	pagefault_enable();
+	preempt_enable();
+	asi_get_class_stats(asi->class_id, &after);
+	*exits = after.fault_exits - before.fault_exits;
+	return !left && inside;
+}
+
+/* User PGD entries of @asi's table that are not the mm's own. */
+static unsigned int user_half_differs(struct mm_struct *mm, struct asi *asi)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < KERNEL_PGD_BOUNDARY; i++)
+		n += pgd_val(READ_ONCE(asi->pgd[i])) !=
+		     pgd_val(READ_ONCE(mm->pgd[i]));
+	return n;
+}
+
+/*
+ * A domain of a class that maps user memory (this suite's userspace
+ * class) maps the mm's own user half: created after the memory was
+ * mapped (copied), and for memory mapped later in another PGD slot
+ * (mirrored on set_p4d()/set_pgd()), and unmapped again (the mirror
+ * empties too); reads stay inside.  A class that does not (the test
+ * class) maps no user memory at all.
+ */
+static void x86_user_memory_of_userspace_class(struct kunit *test)
+{
+	struct asi *test_asi, *user_asi;
+	unsigned long addr, far, exits;
+	unsigned int i, n, idx;
+	struct mm_struct *mm;
+	u64 v = 0;
+	pgd_t e;
+
+	mm = asi_kunit_mm_with_test_domain(test, &test_asi);
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	KUNIT_ASSERT_EQ(test, put_user(0x5a5a0001ULL, (u64 __user *)addr), 0);
+	KUNIT_ASSERT_EQ(test, asi_init(mm, ASI_CLASS_USERSPACE, &user_asi), 0);
+	KUNIT_EXPECT_EQ(test, user_half_differs(mm, user_asi), 0);
+	KUNIT_EXPECT_TRUE(test, user_read_inside(user_asi, addr, &v, &exits));
+	KUNIT_EXPECT_EQ(test, v, 0x5a5a0001ULL);
+	KUNIT_EXPECT_EQ(test, exits, 0);
+
+	/*
+	 * A PGD slot of its own next to it, empty until the write populates
+	 * it (with five levels, mmap() stays below 47 bits: slot 0).
+	 */
+	idx = pgd_index(addr) ? pgd_index(addr) - 1 : 1;
+	far = (unsigned long)idx << PGDIR_SHIFT;
+	e = READ_ONCE(mm->pgd[idx]);
+	KUNIT_ASSERT_TRUE(test, pgd_none(e));
+	KUNIT_ASSERT_EQ(test, vm_mmap(NULL, far, PAGE_SIZE,
+				      PROT_READ | PROT_WRITE,
+				      MAP_ANONYMOUS | MAP_PRIVATE |
+				      MAP_FIXED_NOREPLACE, 0), far);
+	KUNIT_ASSERT_EQ(test, put_user(0x5a5a0002ULL, (u64 __user *)far), 0);
+	e = READ_ONCE(user_asi->pgd[idx]);
+	KUNIT_EXPECT_FALSE(test, pgd_none(e));
+	KUNIT_EXPECT_EQ(test, user_half_differs(mm, user_asi), 0);
+	KUNIT_EXPECT_TRUE(test, user_read_inside(user_asi, far, &v, &exits));
+	KUNIT_EXPECT_EQ(test, v, 0x5a5a0002ULL);
+	KUNIT_EXPECT_EQ(test, exits, 0);
+
+	/* Unmapped: its tables go, and the mirror's entry with them. */
+	KUNIT_EXPECT_EQ(test, vm_munmap(far, PAGE_SIZE), 0);
+	e = READ_ONCE(mm->pgd[idx]);
+	KUNIT_EXPECT_TRUE(test, pgd_none(e));
+	KUNIT_EXPECT_EQ(test, user_half_differs(mm, user_asi), 0);
+
+	/* The test class maps none: the read faults out. */
+	for (i = 0, n = 0; i < KERNEL_PGD_BOUNDARY; i++)
+		n += !pgd_none(READ_ONCE(test_asi->pgd[i]));
+	KUNIT_EXPECT_EQ(test, n, 0);
+	KUNIT_EXPECT_FALSE(test, user_read_inside(test_asi, addr, &v, &exits));
+	KUNIT_EXPECT_EQ(test, exits, 1);
+	asi_kunit_mm_release(mm);
+}
+
+static const struct asi_class_ops user_class_ops = {
+	.name = "x86-user",
+	.map_user = true,
+};
+
 static bool user_registered;
 
 static int asi_x86_cpus_suite_init(struct kunit_suite *suite)
@@ -1220,6 +1323,7 @@ static struct kunit_case asi_x86_cpus_cases[] = {
 	KUNIT_CASE(smp_pcid_fresh_after_remote_flush),
 	KUNIT_CASE(x86_pcid_enter_exit),
 	KUNIT_CASE(x86_pcid_user_flush_fanout),
+	KUNIT_CASE(x86_user_memory_of_userspace_class),
 	{}
 };
 

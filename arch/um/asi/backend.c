@@ -48,6 +48,15 @@ pgd_t *asi_arch_alloc_pgd(struct asi *asi)
 	return pgd;
 }
 
+/*
+ * The model's restricted spaces walk the mm's own page table for user
+ * addresses (cpu.c): they map user memory whatever the class, as a
+ * userspace-class domain does on x86.
+ */
+void asi_arch_map_user(struct asi *asi)
+{
+}
+
 void asi_arch_free_pgd(struct asi *asi)
 {
 	free_page((unsigned long)asi->pgd);

@@ -36,4 +36,15 @@ u64 asi_sub_leaf(u64 e, unsigned int level, unsigned int sub,
 void asi_x86_fill_rsb(void);
 #endif
 
+/*
+ * A user entry of an mm's PGD was written: mirror it (set_p4d/set_pgd).
+ * Not in the decompressor, which builds its own page tables.
+ */
+#if defined(CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION) && \
+	!defined(BOOT_COMPRESSED_MISC_H)
+void asi_x86_set_user_pgd(pgd_t *pgdp, pgd_t pgd);
+#else
+static inline void asi_x86_set_user_pgd(pgd_t *pgdp, pgd_t pgd) { }
+#endif
+
 #endif /* _ASM_X86_ASI_H */
