@@ -490,7 +490,12 @@ static struct kunit_suite asi_x86_suite = {
 
 /* ---- other CPUs and PCIDs ---------------------------------------------- */
 
-#define REMOTE_TIMEOUT	(5 * HZ)
+/*
+ * Generous: under emulation a CPU may stall for seconds (QEMU's vCPU
+ * threads share the host's cores; a clocksource switch can make jiffies
+ * jump), and a remote that gave up fails the case.
+ */
+#define REMOTE_TIMEOUT	(30 * HZ)
 
 enum remote_cmd {
 	REMOTE_ENTER,		/* asi_enter() the domain */
