@@ -763,9 +763,12 @@ static void smp_user_page_changed(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_READ_USER, addr), 0);
 	KUNIT_EXPECT_EQ(test, r->value, 0x2222ULL);
-	/* The flush IPI took the remote out and back in; nothing else. */
+	/*
+	 * The flush IPI took the remote out and back in (a context switch,
+	 * if the scheduler asked for the CPU meanwhile, is an exit too).
+	 */
 	KUNIT_EXPECT_TRUE(test, r->inside_before);
-	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 1);
+	KUNIT_EXPECT_GE(test, after.exits - before.exits, 1);
 	KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 1);
 	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 0);
 	kunit_release_action(test, remote_stop, r);
@@ -787,8 +790,8 @@ static void smp_kernel_range_flushed(struct kunit *test)
 	struct mm_struct *mm;
 	struct remote *r;
 	unsigned long va;
+	int cpu, i, tries;
 	struct asi *asi;
-	int cpu, i;
 
 	cpu = this_cpu_of_n(test, 2);
 	for (i = 0; i < 2; i++) {
@@ -810,18 +813,28 @@ static void smp_kernel_range_flushed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->value, 0xa0a0ULL);
 	KUNIT_EXPECT_TRUE(test, r->inside_after);
 
-	before = test_stats(test);
-	vunmap_range(va, va + PAGE_SIZE);
-	KUNIT_ASSERT_EQ(test, ioremap_page_range(va, va + PAGE_SIZE,
-						 page_to_phys(pages[1]),
-						 PAGE_KERNEL), 0);
-	/* The flush IPI left the remote inside, and its read is fresh. */
-	remote_do(test, r, REMOTE_READ_KERNEL, va);
-	KUNIT_EXPECT_TRUE(test, r->inside_before);
-	KUNIT_EXPECT_TRUE(test, r->inside_after);
-	KUNIT_EXPECT_EQ(test, r->value, 0xa0a1ULL);
-	after = test_stats(test);
-	KUNIT_EXPECT_EQ(test, after.exits, before.exits);
+	/*
+	 * The flush IPI leaves the remote inside, and its read is fresh.
+	 * Something else may take it out meanwhile (it lets the CPU go when
+	 * the scheduler asks): no exit at all in one of three tries.
+	 */
+	for (tries = 0; tries < 3; tries++) {
+		i = (tries + 1) % 2;
+		before = test_stats(test);
+		vunmap_range(va, va + PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, ioremap_page_range(va, va + PAGE_SIZE,
+							 page_to_phys(pages[i]),
+							 PAGE_KERNEL), 0);
+		remote_do(test, r, REMOTE_READ_KERNEL, va);
+		KUNIT_EXPECT_TRUE(test, r->inside_before);
+		KUNIT_EXPECT_TRUE(test, r->inside_after);
+		KUNIT_EXPECT_EQ(test, r->value, 0xa0a0ULL + i);
+		after = test_stats(test);
+		if (after.exits == before.exits)
+			break;
+	}
+	KUNIT_EXPECT_LT_MSG(test, tries, 3,
+			    "the remote left its domain every time");
 	kunit_release_action(test, remote_stop, r);
 	asi_kunit_mm_release(mm);
 	free_vm_area(area);
