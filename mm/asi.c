@@ -866,6 +866,30 @@ bool asi_maps_user(struct asi *asi)
 	return asi_classes[asi->class_id].ops->map_user;
 }
 
+/**
+ * asi_user_pgd_changed() - a user entry of @mm's PGD was written
+ * @mm: the mm.
+ * @index: the entry's index, in the user half.
+ * @pgd: its new value, already in @mm's PGD.
+ *
+ * Called by the backend's page-table code, under whatever serializes
+ * @mm's PGD entries (its page_table_lock or mmap_lock, or no other user).
+ * The domains that map user memory get the same entry: their user half
+ * is @mm's own (asi_arch_map_user()).
+ */
+void asi_user_pgd_changed(struct mm_struct *mm, unsigned int index, pgd_t pgd)
+{
+	struct asi *asi;
+	int i;
+
+	for (i = 0; i < ASI_MAX_NUM_CLASSES; i++) {
+		/* Pairs with the release that publishes a new domain. */
+		asi = smp_load_acquire(&mm->asi[i]);
+		if (asi && asi_maps_user(asi))
+			WRITE_ONCE(asi->pgd[index], pgd);
+	}
+}
+
 const struct asi_class_ops *asi_class_ops(enum asi_class_id class_id)
 {
 	return asi_class_id_valid(class_id) ? asi_classes[class_id].ops : NULL;
@@ -962,6 +986,50 @@ static noinstr void asi_flush_owed(unsigned int flushes,
 }
 
 /*
+ * The untrusted context of @asi ran, or may have: the control flushes of
+ * its class's policy are owed.  A seam, as is the next: a case leaves
+ * each out and sees the model catch it.
+ */
+VISIBLE_IF_KUNIT noinstr void asi_owe_control(struct asi *asi)
+{
+	typeof(asi_owe_control) *stub = asi_seam_stub(asi_owe_control);
+	unsigned int control = asi_classes[asi->class_id].ops->flush_control;
+
+	if (unlikely(stub)) {
+		instrumentation_begin();
+		stub(asi);
+		instrumentation_end();
+		return;
+	}
+	if (control) {
+		__this_cpu_write(asi_cpu_control_class, asi->class_id);
+		__this_cpu_or(asi_cpu_owed, control);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_owe_control);
+
+/*
+ * Back in @asi while its untrusted context is due (an NMI left and came
+ * back): pay the data flushes of its class's policy that the NMI's
+ * unrestricted run owes.
+ */
+VISIBLE_IF_KUNIT noinstr void asi_reentry_pays_data(struct asi *asi)
+{
+	typeof(asi_reentry_pays_data) *stub =
+		asi_seam_stub(asi_reentry_pays_data);
+
+	if (unlikely(stub)) {
+		instrumentation_begin();
+		stub(asi);
+		instrumentation_end();
+		return;
+	}
+	asi_flush_owed(asi_classes[asi->class_id].ops->flush_data,
+		       asi->class_id);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_reentry_pays_data);
+
+/*
  * What leaving @asi does before CR3 changes: the class's pre-exit hook,
  * the count, the tracepoint; only if the entry into @asi completed, and
  * once: the hook may itself fault on memory the restricted table does
@@ -1024,7 +1092,7 @@ static noinstr bool asi_switch_in_once(struct asi *asi, bool reentry)
 		__this_cpu_inc(asi_stats[asi->class_id].reentries);
 	/* Back in after an exit (an NMI's) while untrusted code is due. */
 	if (__this_cpu_read(asi_cpu_untrusted) == asi)
-		asi_flush_owed(ops->flush_data, asi->class_id);
+		asi_reentry_pays_data(asi);
 	instrumentation_begin();
 	trace_asi_enter(asi->class_id, asi_class_name(asi), cr3);
 	if (ops->post_enter)
@@ -1263,16 +1331,11 @@ EXPORT_SYMBOL_GPL(asi_before_untrusted);
 static noinstr void asi_untrusted_done(void)
 {
 	struct asi *asi = __this_cpu_read(asi_cpu_untrusted);
-	const struct asi_class_ops *ops;
 
 	if (!asi)
 		return;
-	ops = asi_classes[asi->class_id].ops;
 	__this_cpu_write(asi_cpu_untrusted, NULL);
-	if (ops->flush_control) {
-		__this_cpu_write(asi_cpu_control_class, asi->class_id);
-		__this_cpu_or(asi_cpu_owed, ops->flush_control);
-	}
+	asi_owe_control(asi);
 }
 
 /**
@@ -1354,11 +1417,8 @@ noinstr void asi_exit_irqoff(enum asi_exit_reason reason)
 		 * No unrestricted code with predictors an untrusted context
 		 * trained, or may have: while one is due, it may have run.
 		 */
-		if (__this_cpu_read(asi_cpu_untrusted) == asi) {
-			__this_cpu_write(asi_cpu_control_class, asi->class_id);
-			__this_cpu_or(asi_cpu_owed,
-				      asi_classes[asi->class_id].ops->flush_control);
-		}
+		if (__this_cpu_read(asi_cpu_untrusted) == asi)
+			asi_owe_control(asi);
 		asi_flush_owed(ASI_FLUSH_CONTROL,
 			       __this_cpu_read(asi_cpu_control_class));
 		asi_arch_write_cr3(asi_unrestricted_cr3());

@@ -95,6 +95,8 @@ extern const char *const asi_flush_names[ASI_NR_FLUSHES];
 
 /* Does @asi's restricted space map its mm's user memory? */
 bool asi_maps_user(struct asi *asi);
+/* A user entry of @mm's PGD was written: mirror it where it belongs. */
+void asi_user_pgd_changed(struct mm_struct *mm, unsigned int index, pgd_t pgd);
 
 /* A class's operations, for the UML model's check of its flush policy. */
 const struct asi_class_ops *asi_class_ops(enum asi_class_id class_id);
@@ -157,6 +159,8 @@ void asi_flush_normal_addr(unsigned long addr);
 void asi_pcids_mark_stale_but(struct asi *asi);
 void asi_flush_cpu(unsigned int flush, enum asi_class_id class_id);
 void asi_reenter(void);
+void asi_owe_control(struct asi *asi);
+void asi_reentry_pays_data(struct asi *asi);
 unsigned int asi_intr_depth(void);
 #endif
 

@@ -87,6 +87,23 @@ struct asi_kunit_exits {
 };
 
 void asi_kunit_record_exits(struct kunit *test, struct asi_kunit_exits *x);
+
+/*
+ * The transition suites' own classes (ASI_CLASS_TEST, ASI_CLASS_USERSPACE,
+ * with the flush policies a suite names), and hooks for them that count
+ * their calls in asi_kunit_hooks, which a case zeroes.
+ */
+struct asi_kunit_hooks {
+	int post_enter;
+	int pre_exit;
+};
+
+extern struct asi_kunit_hooks asi_kunit_hooks;
+void asi_kunit_count_post_enter(struct asi *asi);
+void asi_kunit_count_pre_exit(struct asi *asi);
+int asi_kunit_register_own_classes(const struct asi_class_ops *test_ops,
+				   const struct asi_class_ops *user_ops);
+void asi_kunit_unregister_own_classes(struct kunit_suite *suite);
 u64 asi_kunit_read_kernel(const u64 *addr);
 bool asi_kunit_run_untrusted(void);
 void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,

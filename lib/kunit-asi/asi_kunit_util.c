@@ -851,6 +851,67 @@ void asi_kunit_record_exits(struct kunit *test, struct asi_kunit_exits *x)
 							x), 0);
 }
 
+/* The calls of the counting hooks below; see asi_kunit.h. */
+struct asi_kunit_hooks asi_kunit_hooks;
+
+void asi_kunit_count_post_enter(struct asi *asi)
+{
+	asi_kunit_hooks.post_enter++;
+}
+
+void asi_kunit_count_pre_exit(struct asi *asi)
+{
+	asi_kunit_hooks.pre_exit++;
+}
+
+static unsigned int own_classes;
+
+/**
+ * asi_kunit_unregister_own_classes() - undo asi_kunit_register_own_classes()
+ * @suite: unused; a suite_exit.
+ */
+void asi_kunit_unregister_own_classes(struct kunit_suite *suite)
+{
+	enum asi_class_id id;
+
+	for (id = 0; id < ASI_MAX_NUM_CLASSES; id++) {
+		if (own_classes & BIT(id))
+			WARN(asi_unregister_class(id),
+			     "%s(): a case left a domain of class %d alive\n",
+			     __func__, id);
+	}
+	own_classes = 0;
+}
+
+/**
+ * asi_kunit_register_own_classes() - a suite's classes, with its policies
+ * @test_ops: for ASI_CLASS_TEST.
+ * @user_ops: for ASI_CLASS_USERSPACE.
+ *
+ * For a suite_init: both registered, or neither.  Nothing when ASI is off.
+ *
+ * Return: 0 or asi_register_class()'s error.
+ */
+int asi_kunit_register_own_classes(const struct asi_class_ops *test_ops,
+				   const struct asi_class_ops *user_ops)
+{
+	int err;
+
+	if (!asi_enabled())
+		return 0;
+	err = asi_register_class(ASI_CLASS_TEST, test_ops);
+	if (err)
+		return err;
+	own_classes |= BIT(ASI_CLASS_TEST);
+	err = asi_register_class(ASI_CLASS_USERSPACE, user_ops);
+	if (err) {
+		asi_kunit_unregister_own_classes(NULL);
+		return err;
+	}
+	own_classes |= BIT(ASI_CLASS_USERSPACE);
+	return 0;
+}
+
 /* A new mm, used by the case's kthread, with its ASI_CLASS_TEST domain. */
 struct mm_struct *asi_kunit_mm_with_test_domain(struct kunit *test,
 						struct asi **asi)

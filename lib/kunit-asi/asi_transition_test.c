@@ -19,71 +19,32 @@
 
 #include "asi_kunit.h"
 
-static struct {
-	int post_enter;
-	int pre_exit;
-} hooks;
-
-static void count_post_enter(struct asi *asi)
-{
-	hooks.post_enter++;
-}
-
-static void count_pre_exit(struct asi *asi)
-{
-	hooks.pre_exit++;
-}
-
 /* Every flush, for the test class; some of them, for the "user" one. */
 static const struct asi_class_ops all_flushes_ops = {
 	.name = "transition-test",
-	.post_enter = count_post_enter,
-	.pre_exit = count_pre_exit,
+	.post_enter = asi_kunit_count_post_enter,
+	.pre_exit = asi_kunit_count_pre_exit,
 	.flush_data = ASI_FLUSH_DATA,
 	.flush_control = ASI_FLUSH_CONTROL,
 };
 
 static const struct asi_class_ops some_flushes_ops = {
 	.name = "transition-user",
-	.post_enter = count_post_enter,
-	.pre_exit = count_pre_exit,
+	.post_enter = asi_kunit_count_post_enter,
+	.pre_exit = asi_kunit_count_pre_exit,
 	.flush_data = ASI_FLUSH_L1D,
 	.flush_control = ASI_FLUSH_IBPB,
 };
 
-static unsigned int registered;
-
-static void transition_suite_exit(struct kunit_suite *suite)
-{
-	if (registered & BIT(ASI_CLASS_TEST))
-		WARN_ON(asi_unregister_class(ASI_CLASS_TEST));
-	if (registered & BIT(ASI_CLASS_USERSPACE))
-		WARN_ON(asi_unregister_class(ASI_CLASS_USERSPACE));
-	registered = 0;
-}
-
 static int transition_suite_init(struct kunit_suite *suite)
 {
-	int err;
-
-	if (!asi_enabled())
-		return 0;
-	err = asi_register_class(ASI_CLASS_TEST, &all_flushes_ops);
-	if (err)
-		return err;
-	registered |= BIT(ASI_CLASS_TEST);
-	err = asi_register_class(ASI_CLASS_USERSPACE, &some_flushes_ops);
-	if (err) {
-		transition_suite_exit(suite);
-		return err;
-	}
-	registered |= BIT(ASI_CLASS_USERSPACE);
-	return 0;
+	return asi_kunit_register_own_classes(&all_flushes_ops,
+					      &some_flushes_ops);
 }
 
 static int transition_case_init(struct kunit *test)
 {
-	memset(&hooks, 0, sizeof(hooks));
+	memset(&asi_kunit_hooks, 0, sizeof(asi_kunit_hooks));
 	return asi_kunit_backend_case_init(test);
 }
 
@@ -187,8 +148,8 @@ static void asi_irq_in_section_reenters(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 1);
 	KUNIT_EXPECT_EQ(test, after.enters - before.enters, 2);
 	KUNIT_EXPECT_EQ(test, after.exits - before.exits, 2);
-	KUNIT_EXPECT_EQ(test, hooks.post_enter, 2);
-	KUNIT_EXPECT_EQ(test, hooks.pre_exit, 2);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.post_enter, 2);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.pre_exit, 2);
 	KUNIT_ASSERT_EQ(test, exits.n, 2);
 	KUNIT_EXPECT_EQ(test, exits.reason[0], ASI_EXIT_FAULT);
 	KUNIT_EXPECT_EQ(test, exits.reason[1], ASI_EXIT_CALL);
@@ -225,8 +186,8 @@ static void asi_irq_after_relax_stays_out(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, inside);
 	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 1);
 	KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 0);
-	KUNIT_EXPECT_EQ(test, hooks.post_enter, 1);
-	KUNIT_EXPECT_EQ(test, hooks.pre_exit, 1);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.post_enter, 1);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.pre_exit, 1);
 	asi_kunit_mm_release(mm);
 	free_sensitive_value(secret);
 }
@@ -251,8 +212,8 @@ static void asi_context_switch_ends_section(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
 	preempt_enable();
 	KUNIT_ASSERT_TRUE_MSG(test, fired, "no interrupt within a second");
-	KUNIT_EXPECT_EQ(test, hooks.post_enter, 1);
-	KUNIT_EXPECT_EQ(test, hooks.pre_exit, 1);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.post_enter, 1);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.pre_exit, 1);
 	asi_kunit_mm_release(mm);
 }
 
@@ -305,8 +266,8 @@ static void asi_nested_nmi_reenters_outermost(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, in_handler);
 	KUNIT_EXPECT_TRUE(test, back2);
 	KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 2);
-	KUNIT_EXPECT_EQ(test, hooks.post_enter, 3);
-	KUNIT_EXPECT_EQ(test, hooks.pre_exit, 3);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.post_enter, 3);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.pre_exit, 3);
 	KUNIT_ASSERT_EQ(test, exits.n, 3);
 	KUNIT_EXPECT_EQ(test, exits.reason[0], ASI_EXIT_FAULT);
 	KUNIT_EXPECT_EQ(test, exits.reason[1], ASI_EXIT_INTERRUPT);
@@ -480,7 +441,7 @@ static void asi_misuse_warns(struct kunit *test)
 	asi_relax();			/* would end the interrupted section */
 	asi_intr_exit();
 	asi_exit();
-	KUNIT_EXPECT_EQ(test, hooks.post_enter, 1);
+	KUNIT_EXPECT_EQ(test, asi_kunit_hooks.post_enter, 1);
 
 	asi_intr_exit();		/* no interrupt to return from */
 	ready = asi_before_untrusted();	/* no critical section */
@@ -515,7 +476,7 @@ static struct kunit_case asi_transition_cases[] = {
 static struct kunit_suite asi_transition_suite = {
 	.name = "asi_transition",
 	.suite_init = transition_suite_init,
-	.suite_exit = transition_suite_exit,
+	.suite_exit = asi_kunit_unregister_own_classes,
 	.init = transition_case_init,
 	.exit = asi_kunit_case_exit,
 	.test_cases = asi_transition_cases,

@@ -10,8 +10,9 @@
  * class's policy flushes still there, or when kernel code runs
  * unrestricted with predictor state the policy flushes still trained.
  *
- * transition_omission_is_reported leaves out each flush, and the
- * re-entry, the core issues, and asserts the model says so.  The
+ * broken_transition_is_reported leaves out each flush, the re-entry,
+ * and each place where the core owes or pays flushes around an untrusted
+ * run, and asserts the model says so.  The
  * exploration runs every sequence of EXPLORE_LEN transitions (enter
  * either of two domains, relax, exit, an interrupt that touches nothing,
  * one that touches sensitive memory, an NMI inside an interrupt that
@@ -34,62 +35,25 @@
 
 #include "asi_kunit.h"
 
-static int post_enters, pre_exits;
-
-static void count_post_enter(struct asi *asi)
-{
-	post_enters++;
-}
-
-static void count_pre_exit(struct asi *asi)
-{
-	pre_exits++;
-}
-
 static const struct asi_class_ops guest_ops = {
 	.name = "um-guest",
-	.post_enter = count_post_enter,
-	.pre_exit = count_pre_exit,
+	.post_enter = asi_kunit_count_post_enter,
+	.pre_exit = asi_kunit_count_pre_exit,
 	.flush_data = ASI_FLUSH_DATA,
 	.flush_control = ASI_FLUSH_CONTROL,
 };
 
 static const struct asi_class_ops user_ops = {
 	.name = "um-user",
-	.post_enter = count_post_enter,
-	.pre_exit = count_pre_exit,
+	.post_enter = asi_kunit_count_post_enter,
+	.pre_exit = asi_kunit_count_pre_exit,
 	.flush_data = ASI_FLUSH_BUFFERS,
 	.flush_control = ASI_FLUSH_RSB,
 };
 
-static unsigned int registered;
-
-static void um_transition_suite_exit(struct kunit_suite *suite)
-{
-	if (registered & BIT(ASI_CLASS_TEST))
-		WARN_ON(asi_unregister_class(ASI_CLASS_TEST));
-	if (registered & BIT(ASI_CLASS_USERSPACE))
-		WARN_ON(asi_unregister_class(ASI_CLASS_USERSPACE));
-	registered = 0;
-}
-
 static int um_transition_suite_init(struct kunit_suite *suite)
 {
-	int err;
-
-	if (!asi_enabled())
-		return 0;
-	err = asi_register_class(ASI_CLASS_TEST, &guest_ops);
-	if (err)
-		return err;
-	registered |= BIT(ASI_CLASS_TEST);
-	err = asi_register_class(ASI_CLASS_USERSPACE, &user_ops);
-	if (err) {
-		um_transition_suite_exit(suite);
-		return err;
-	}
-	registered |= BIT(ASI_CLASS_USERSPACE);
-	return 0;
+	return asi_kunit_register_own_classes(&guest_ops, &user_ops);
 }
 
 static struct asi_um_tlb_state tlb_state(void)
@@ -116,6 +80,25 @@ static u64 interrupt(const u64 *p, bool nmi)
 	return v;
 }
 
+/* Where an NMI lands in an untrusted run (see untrusted_run()). */
+enum nmi_at { NMI_NOWHERE, NMI_BEFORE_RUN, NMI_AFTER_RUN };
+
+/*
+ * An untrusted run as a client makes it, with an interrupt touching @p
+ * (an NMI: the client runs with interrupts off) just before the
+ * untrusted context runs or just after it ran.  Interrupts disabled.
+ */
+static void untrusted_run(const u64 *p, enum nmi_at nmi)
+{
+	asi_before_untrusted();
+	if (nmi == NMI_BEFORE_RUN)
+		interrupt(p, false);
+	asi_um_tlb_run_untrusted();
+	if (nmi == NMI_AFTER_RUN)
+		interrupt(p, false);
+	asi_after_untrusted();
+}
+
 /*
  * Bring what the CPU owes in line with what the model holds, after a
  * case left a flush out on purpose: an untrusted run of the class that
@@ -127,9 +110,7 @@ static void settle(struct asi *guest)
 {
 	asi_um_tlb_expect_reports(true);
 	asi_enter(guest);
-	asi_before_untrusted();
-	asi_um_tlb_run_untrusted();
-	asi_after_untrusted();
+	untrusted_run(NULL, NMI_NOWHERE);
 	asi_exit();
 	asi_um_tlb_expect_reports(false);
 }
@@ -148,41 +129,92 @@ static void no_reentry(void)
 {
 }
 
+static void no_control_owed(struct asi *asi)
+{
+}
+
+static void no_data_on_reentry(struct asi *asi)
+{
+}
+
+/* The core's seam a case leaves out. */
+enum omitted_seam {
+	SEAM_FLUSH,		/* one kind of asi_flush_cpu() */
+	SEAM_REENTER,		/* asi_reenter() */
+	SEAM_OWE_CONTROL,	/* asi_owe_control() */
+	SEAM_REENTRY_DATA,	/* asi_reentry_pays_data() */
+};
+
 enum omission_scenario {
 	UNTRUSTED_THEN_EXIT,
 	FAULT_THEN_UNTRUSTED,
 	INTERRUPT_THEN_UNTRUSTED,
+	NMI_BEFORE_RUN_THEN_EXIT,
+	NMI_AFTER_RUN_THEN_EXIT,
 };
 
 struct omission {
 	const char *name;
-	unsigned int flush;	/* 0: the re-entry */
+	enum omitted_seam seam;
+	unsigned int flush;	/* for SEAM_FLUSH */
 	enum omission_scenario scenario;
 	const char *what;
 };
 
 static const struct omission omissions[] = {
-	{ "L1D flush", ASI_FLUSH_L1D, UNTRUSTED_THEN_EXIT,
+	{ "L1D flush", SEAM_FLUSH, ASI_FLUSH_L1D, UNTRUSTED_THEN_EXIT,
 	  "kernel data in l1d not flushed" },
-	{ "CPU buffer clear", ASI_FLUSH_BUFFERS, UNTRUSTED_THEN_EXIT,
-	  "kernel data in buffers not flushed" },
-	{ "IBPB", ASI_FLUSH_IBPB, UNTRUSTED_THEN_EXIT,
+	{ "CPU buffer clear", SEAM_FLUSH, ASI_FLUSH_BUFFERS,
+	  UNTRUSTED_THEN_EXIT, "kernel data in buffers not flushed" },
+	{ "IBPB", SEAM_FLUSH, ASI_FLUSH_IBPB, UNTRUSTED_THEN_EXIT,
 	  "context with ibpb not flushed" },
-	{ "RSB fill", ASI_FLUSH_RSB, UNTRUSTED_THEN_EXIT,
+	{ "RSB fill", SEAM_FLUSH, ASI_FLUSH_RSB, UNTRUSTED_THEN_EXIT,
 	  "context with rsb not flushed" },
-	{ "re-entry after a fault", 0, FAULT_THEN_UNTRUSTED,
+	{ "re-entry after a fault", SEAM_REENTER, 0, FAULT_THEN_UNTRUSTED,
 	  "runs in the normal address space" },
-	{ "re-entry on an interrupt's return", 0, INTERRUPT_THEN_UNTRUSTED,
-	  "runs in the normal address space" },
+	{ "re-entry on an interrupt's return", SEAM_REENTER, 0,
+	  INTERRUPT_THEN_UNTRUSTED, "runs in the normal address space" },
+	{ "control flushes owed after an untrusted run", SEAM_OWE_CONTROL, 0,
+	  UNTRUSTED_THEN_EXIT, "context with ibpb+rsb not flushed" },
+	{ "control flushes owed by an NMI's exit after the run",
+	  SEAM_OWE_CONTROL, 0, NMI_AFTER_RUN_THEN_EXIT,
+	  "context with ibpb+rsb not flushed" },
+	{ "data flushes on an NMI's re-entry before the run",
+	  SEAM_REENTRY_DATA, 0, NMI_BEFORE_RUN_THEN_EXIT,
+	  "kernel data in l1d+buffers not flushed" },
 };
 
 KUNIT_ARRAY_PARAM_DESC(omissions, omissions, name);
+
+/* Stub out the omission's seam; return it, for deactivating. */
+static void *omit(struct kunit *test, const struct omission *o)
+{
+	switch (o->seam) {
+	case SEAM_FLUSH:
+		omitted = o->flush;
+		kunit_activate_static_stub(test, asi_flush_cpu,
+					   flush_but_omitted);
+		return asi_flush_cpu;
+	case SEAM_REENTER:
+		kunit_activate_static_stub(test, asi_reenter, no_reentry);
+		return asi_reenter;
+	case SEAM_OWE_CONTROL:
+		kunit_activate_static_stub(test, asi_owe_control,
+					   no_control_owed);
+		return asi_owe_control;
+	case SEAM_REENTRY_DATA:
+		kunit_activate_static_stub(test, asi_reentry_pays_data,
+					   no_data_on_reentry);
+		return asi_reentry_pays_data;
+	}
+	return NULL;
+}
 
 /*
  * The omission left out, the scenario that needs it: the model must
  * report, once, naming what was not done.
  */
-static void transition_omission_is_reported(struct kunit *test)
+static void broken_transition_is_reported(struct kunit *test)
 {
 	const struct omission *o = test->param_value;
 	struct page *page = asi_alloc_sensitive_pages(GFP_KERNEL, 0);
@@ -191,16 +223,11 @@ static void transition_omission_is_reported(struct kunit *test)
 	bool restricted;
 	char last[192];
 	struct asi *asi;
+	void *seam;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
-	if (o->flush) {
-		omitted = o->flush;
-		kunit_activate_static_stub(test, asi_flush_cpu,
-					   flush_but_omitted);
-	} else {
-		kunit_activate_static_stub(test, asi_reenter, no_reentry);
-	}
+	seam = omit(test, o);
 	preempt_disable();
 	/* Start from unrestricted code, with nothing trained. */
 	asi_enter(asi);
@@ -211,12 +238,10 @@ static void transition_omission_is_reported(struct kunit *test)
 	switch (o->scenario) {
 	case UNTRUSTED_THEN_EXIT:
 		asi_kunit_run_untrusted();
-		asi_exit();
 		break;
 	case FAULT_THEN_UNTRUSTED:
 		asi_kunit_read_kernel(page_address(page));
 		asi_kunit_run_untrusted();
-		asi_exit();
 		break;
 	case INTERRUPT_THEN_UNTRUSTED:
 		local_irq_disable();
@@ -225,12 +250,19 @@ static void transition_omission_is_reported(struct kunit *test)
 		local_irq_enable();
 		KUNIT_EXPECT_FALSE(test, restricted);
 		asi_kunit_run_untrusted();
-		asi_exit();
+		break;
+	case NMI_BEFORE_RUN_THEN_EXIT:
+	case NMI_AFTER_RUN_THEN_EXIT:
+		local_irq_disable();
+		untrusted_run(page_address(page),
+			      o->scenario == NMI_BEFORE_RUN_THEN_EXIT ?
+			      NMI_BEFORE_RUN : NMI_AFTER_RUN);
+		local_irq_enable();
 		break;
 	}
+	asi_exit();
 	asi_um_tlb_expect_reports(false);
-	kunit_deactivate_static_stub(test, o->flush ? (void *)asi_flush_cpu :
-						      (void *)asi_reenter);
+	kunit_deactivate_static_stub(test, seam);
 	asi_um_tlb_last_report(last, sizeof(last));
 	KUNIT_EXPECT_EQ(test, tlb_state().reports - reports, 1);
 	local_irq_disable();
@@ -250,7 +282,7 @@ static void transition_omission_is_reported(struct kunit *test)
 enum op {
 	OP_ENTER_GUEST, OP_ENTER_USER, OP_RELAX, OP_EXIT, OP_IRQ,
 	OP_IRQ_SENSITIVE, OP_NMI_SENSITIVE, OP_FAULT, OP_UNTRUSTED,
-	OP_NMI_BEFORE_RUN, OP_NMI_AFTER_RUN, NR_OPS
+	OP_UNTRUSTED_NMI_BEFORE, OP_UNTRUSTED_NMI_AFTER, NR_OPS
 };
 
 static const char *const op_names[NR_OPS] = {
@@ -309,15 +341,11 @@ static void step(struct explorer *x, enum op op)
 		x->restricted = NULL;
 		break;
 	case OP_UNTRUSTED:
-	case OP_NMI_BEFORE_RUN:
-	case OP_NMI_AFTER_RUN:
-		asi_before_untrusted();
-		if (op == OP_NMI_BEFORE_RUN)
-			interrupt(x->secret, false);
-		asi_um_tlb_run_untrusted();
-		if (op == OP_NMI_AFTER_RUN)
-			interrupt(x->secret, false);
-		asi_after_untrusted();
+	case OP_UNTRUSTED_NMI_BEFORE:
+	case OP_UNTRUSTED_NMI_AFTER:
+		untrusted_run(x->secret, op == OP_UNTRUSTED ? NMI_NOWHERE :
+			      op == OP_UNTRUSTED_NMI_BEFORE ? NMI_BEFORE_RUN :
+			      NMI_AFTER_RUN);
 		x->restricted = x->section;
 		/*
 		 * The NMI's exit cannot know whether the untrusted context
@@ -347,10 +375,11 @@ static bool check(struct explorer *x)
 			 asi_class_ops(x->restricted->class_id)->name : "none");
 		return false;
 	}
-	if (post_enters - pre_exits != !!curr) {
+	if (asi_kunit_hooks.post_enter - asi_kunit_hooks.pre_exit != !!curr) {
 		snprintf(x->failure, sizeof(x->failure),
 			 "%d post_enter and %d pre_exit calls while %s",
-			 post_enters, pre_exits, curr ? "inside" : "outside");
+			 asi_kunit_hooks.post_enter, asi_kunit_hooks.pre_exit,
+			 curr ? "inside" : "outside");
 		return false;
 	}
 	if (st.needless_flushes - x->needless > x->excused) {
@@ -447,8 +476,7 @@ static void transitions_explored(struct kunit *test)
 	/* Real interrupts would step in the middle: only the modelled ones. */
 	local_irq_disable();
 	settle(x.domain[0]);
-	post_enters = 0;
-	pre_exits = 0;
+	memset(&asi_kunit_hooks, 0, sizeof(asi_kunit_hooks));
 	x.needless = tlb_state().needless_flushes;
 	x.reports = tlb_state().reports;
 	ok = explore(&x, &sequences);
@@ -464,7 +492,7 @@ static void transitions_explored(struct kunit *test)
 }
 
 static struct kunit_case asi_um_transition_cases[] = {
-	KUNIT_CASE_PARAM(transition_omission_is_reported,
+	KUNIT_CASE_PARAM(broken_transition_is_reported,
 			 omissions_gen_params),
 	KUNIT_CASE(transitions_explored),
 	{}
@@ -473,7 +501,7 @@ static struct kunit_case asi_um_transition_cases[] = {
 static struct kunit_suite asi_um_transition_suite = {
 	.name = "asi_um_transitions",
 	.suite_init = um_transition_suite_init,
-	.suite_exit = um_transition_suite_exit,
+	.suite_exit = asi_kunit_unregister_own_classes,
 	.init = asi_kunit_backend_case_init,
 	.exit = asi_kunit_case_exit,
 	.test_cases = asi_um_transition_cases,

@@ -158,7 +158,8 @@ EXPORT_SYMBOL_GPL(asi_um_tlb_cr3_hook);
  * code) runs: that it runs restricted, with the data flushes of its
  * class's policy done since the CPU last ran unrestricted; and that the
  * predictors it trains are flushed, as the policy says, before the CPU
- * runs unrestricted again.  The client calls asi_before_untrusted() first.
+ * runs unrestricted again.  The client calls asi_before_untrusted() first
+ * and asi_after_untrusted() afterwards.
  *
  * Context: interrupts disabled, in a critical section.
  */

@@ -497,8 +497,9 @@ pgd_t *asi_arch_alloc_pgd(struct asi *asi)
  * user flushes out to the restricted PCIDs, and marks them stale on a
  * whole flush).  It maps exactly what the normal table maps, never more.
  * Only the PGD entries are copies: every write of a user entry of an
- * mm's PGD (set_p4d() with four levels, set_pgd() with five) is mirrored
- * by asi_x86_set_user_pgd(), after the normal entry is written.
+ * mm's PGD (set_p4d() with four levels, set_pgd() with five) goes to
+ * the core (asi_x86_set_user_pgd()), after the normal entry is written,
+ * which mirrors it into the domains that map user memory.
  */
 void asi_arch_map_user(struct asi *asi)
 {
@@ -521,34 +522,25 @@ void asi_arch_map_user(struct asi *asi)
 }
 
 /**
- * asi_x86_set_user_pgd() - mirror a user PGD entry into the mm's domains
+ * asi_x86_set_user_pgd() - hand a written user entry of an mm's PGD to the core
  * @pgdp: the entry, just written.
  * @pgd: its value.
  *
  * Called by native_set_p4d() (four-level paging, where the P4D is the
- * PGD) and native_set_pgd() for every entry they write; anything but a
- * user entry of an mm's PGD is left alone.  The mm's PGD entries change
- * under its page_table_lock or mmap_lock, or while it has no other user.
+ * PGD) and native_set_pgd() for every entry they write; the core mirrors
+ * a user entry of an mm's PGD into the domains that map user memory.
  */
 void asi_x86_set_user_pgd(pgd_t *pgdp, pgd_t pgd)
 {
 	unsigned int idx = ((unsigned long)pgdp & ~PAGE_MASK) / sizeof(pgd_t);
 	struct mm_struct *mm;
-	struct asi *asi;
-	int i;
 
 	if (!asi_enabled() || idx >= KERNEL_PGD_BOUNDARY)
 		return;
 	/* Set on every mm's PGD (pgd_ctor()); NULL on the kernel's own. */
 	mm = pgd_page_get_mm(virt_to_page(pgdp));
-	if (!mm || mm->pgd != pgdp - idx)
-		return;
-	for (i = 0; i < ASI_MAX_NUM_CLASSES; i++) {
-		/* Pairs with the release that publishes a new domain. */
-		asi = smp_load_acquire(&mm->asi[i]);
-		if (asi && asi_maps_user(asi))
-			WRITE_ONCE(asi->pgd[idx], pgd);
-	}
+	if (mm && mm->pgd == pgdp - idx)
+		asi_user_pgd_changed(mm, idx, pgd);
 }
 
 void asi_arch_free_pgd(struct asi *asi)
