@@ -51,13 +51,26 @@ endif
 
 export KERNEL_TARBALL KERNEL_SRC
 
+# The userspace runs: the KUnit builds booted into a busybox initramfs
+# with the workload, the tree's mm and KVM selftests and a KVM guest
+# (tools/asi/user/), with both clients on, and with asi=off.
+USER_IMG := $(BUILD)/user/initramfs.cpio
+USER_BUILD = bash $(CURDIR)/tools/asi/user/build.sh $(TREE) $(BUILD)/user
+USER_RUN = bash $(CURDIR)/tools/asi/user/run.sh
+USER_ON := asi_userspace=on asi_kvm=on
+
 .DEFAULT_GOAL := kunit
-.PHONY: kunit x86 check tree checkpatch patches clean help
+.PHONY: kunit x86 user x86-user check tree checkpatch patches clean help
 
 help:
 	@echo 'make kunit     build UML with ASI and run the KUnit suites (default)'
 	@echo 'make x86       build x86_64 with ASI and run the suites in QEMU'
 	@echo '               (4 CPUs); EMU=bochs: under Bochs, PCID and INVPCID'
+	@echo 'make user      make kunit, then boot that UML kernel into a busybox'
+	@echo '               userspace (workload, mm selftests) with the'
+	@echo '               userspace and KVM classes on (tools/asi/user/)'
+	@echo 'make x86-user  the same on x86_64 in QEMU (4 CPUs, emulated SVM),'
+	@echo '               with a KVM guest and KVM selftests'
 	@echo 'make check     the pre-submit gate: UML and x86_64 with ASI on,'
 	@echo '               booted with asi=off (and mitigations=off), built'
 	@echo '               with ASI=n, and checkpatch --strict; ends with'
@@ -86,6 +99,16 @@ else
 x86: tree
 	$(RUN_X86) $(BUILD)/x86 $(KUNIT_X86)
 endif
+
+user: kunit
+	$(USER_BUILD)
+	$(USER_RUN) um $(BUILD)/um $(USER_IMG) $(BUILD)/user/results \
+		um-user on $(USER_ON)
+
+x86-user: x86
+	$(USER_BUILD)
+	$(USER_RUN) x86 $(BUILD)/x86 $(USER_IMG) $(BUILD)/user/results \
+		x86-user on $(USER_ON)
 
 # Every step runs even if an earlier one failed; tally.py adds up the KUnit
 # cases of all runs and fails the target if anything failed.  Each run's
@@ -137,6 +160,15 @@ check: tree
 		-- --kernel_args asi_kunit.expect=off \
 		2>&1 | tee $(RESULTS)/x86-config-off.log
 	-@cp $(BUILD)/x86-noasi/test.log $(RESULTS)/x86-config-off.ktap
+	-$(USER_BUILD) 2>&1 | tee $(RESULTS)/user-build.txt
+	-$(USER_RUN) um $(BUILD)/um $(USER_IMG) $(RESULTS) um-user-asi-on on \
+		$(USER_ON) 2>&1 | tee $(RESULTS)/um-user-asi-on.log
+	-$(USER_RUN) um $(BUILD)/um $(USER_IMG) $(RESULTS) um-user-asi-off off \
+		asi=off 2>&1 | tee $(RESULTS)/um-user-asi-off.log
+	-$(USER_RUN) x86 $(BUILD)/x86 $(USER_IMG) $(RESULTS) x86-user-asi-on on \
+		$(USER_ON) 2>&1 | tee $(RESULTS)/x86-user-asi-on.log
+	-$(USER_RUN) x86 $(BUILD)/x86 $(USER_IMG) $(RESULTS) x86-user-asi-off \
+		off asi=off 2>&1 | tee $(RESULTS)/x86-user-asi-off.log
 	-@$(MAKE) --no-print-directory checkpatch 2>&1 | tee $(RESULTS)/checkpatch.log
 	-@{ ASI_SERIES_THROWAWAY=1 $(SERIES) export $(CURDIR) $(TREE) \
 		$(BUILD)/series-check && ASI_SERIES_THROWAWAY=1 $(SERIES) verify \

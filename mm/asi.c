@@ -65,22 +65,6 @@
 #include <trace/events/asi.h>
 
 /*
- * Every warning of the core starts its message with the function's name,
- * so that a report names the place that found the bug even when the
- * compiler reached the warning's slow path by a tail call.
- *
- * A warning that would flood a log if the bug recurs on a hot path is
- * printed once per boot, except with CONFIG_DEBUG_ASI: there every
- * occurrence is reported, so that one occurrence does not hide the
- * next.
- */
-#ifdef CONFIG_DEBUG_ASI
-#define ASI_WARN_ONCE(cond, fmt...)	WARN(cond, fmt)
-#else
-#define ASI_WARN_ONCE(cond, fmt...)	WARN_ONCE(cond, fmt)
-#endif
-
-/*
  * The transitions run from noinstr code (entry, NMI, VM entry): what they
  * call is noinstr too, and tracing, class hooks and warnings are inside
  * instrumentation_begin()/_end().  Their KUnit seams cannot use
@@ -120,6 +104,8 @@ struct asi_pcpu_stats {
 	unsigned long flushes;
 	unsigned long flushes_deferred;
 	unsigned long reentries;
+	unsigned long relaxes;
+	unsigned long exits_by[ASI_NR_EXIT_REASONS];
 	unsigned long cpu_flushes[ASI_NR_FLUSHES];
 };
 
@@ -201,6 +187,18 @@ const char *const asi_flush_names[ASI_NR_FLUSHES] = {
 	"l1d", "buffers", "ibpb", "rsb",
 };
 
+/* The exit reasons by number, for the statistics. */
+static const char *const asi_exit_names[ASI_NR_EXIT_REASONS] = {
+	[ASI_EXIT_CALL] = "call",
+	[ASI_EXIT_SWITCH] = "switch",
+	[ASI_EXIT_FAULT] = "fault",
+	[ASI_EXIT_CONTEXT_SWITCH] = "context_switch",
+	[ASI_EXIT_MM_SWITCH] = "mm_switch",
+	[ASI_EXIT_TLB_FLUSH] = "tlb_flush",
+	[ASI_EXIT_INTERRUPT] = "interrupt",
+	[ASI_EXIT_RETURN_TO_USER] = "return_to_user",
+};
+
 static int asi_stats_show(struct seq_file *m, void *v)
 {
 	enum asi_class_id id = (uintptr_t)m->private;
@@ -212,6 +210,10 @@ static int asi_stats_show(struct seq_file *m, void *v)
 		   "flushes %lu\nflushes_deferred %lu\nreentries %lu\n",
 		   s.domains, s.enters, s.exits, s.fault_exits, s.flushes,
 		   s.flushes_deferred, s.reentries);
+	seq_printf(m, "relaxes %lu\n", s.relaxes);
+	for (i = 0; i < ASI_NR_EXIT_REASONS; i++)
+		seq_printf(m, "exit_%s %lu\n", asi_exit_names[i],
+			   s.exits_by[i]);
 	for (i = 0; i < ASI_NR_FLUSHES; i++)
 		seq_printf(m, "flush_%s %lu\n", asi_flush_names[i],
 			   s.cpu_flushes[i]);
@@ -1045,6 +1047,7 @@ static noinstr void asi_before_exit(struct asi *asi,
 		return;
 	__this_cpu_write(asi_cpu_entered, NULL);
 	__this_cpu_inc(asi_stats[asi->class_id].exits);
+	__this_cpu_inc(asi_stats[asi->class_id].exits_by[reason]);
 	instrumentation_begin();
 	if (ops->pre_exit)
 		ops->pre_exit(asi);
@@ -1193,6 +1196,8 @@ EXPORT_SYMBOL_GPL(asi_enter);
  */
 noinstr void asi_relax(void)
 {
+	struct asi *target;
+
 	if (!asi_enabled())
 		return;
 	if (unlikely(this_cpu_read(asi_cpu_depth))) {
@@ -1201,7 +1206,11 @@ noinstr void asi_relax(void)
 		instrumentation_end();
 		return;
 	}
-	this_cpu_write(asi_cpu_target, NULL);
+	target = this_cpu_read(asi_cpu_target);
+	if (target) {
+		this_cpu_write(asi_cpu_target, NULL);
+		__this_cpu_inc(asi_stats[target->class_id].relaxes);
+	}
 }
 EXPORT_SYMBOL_GPL(asi_relax);
 
@@ -1945,6 +1954,9 @@ int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stat
 		stats->flushes += READ_ONCE(s->flushes);
 		stats->flushes_deferred += READ_ONCE(s->flushes_deferred);
 		stats->reentries += READ_ONCE(s->reentries);
+		stats->relaxes += READ_ONCE(s->relaxes);
+		for (i = 0; i < ASI_NR_EXIT_REASONS; i++)
+			stats->exits_by[i] += READ_ONCE(s->exits_by[i]);
 		for (i = 0; i < ASI_NR_FLUSHES; i++)
 			stats->cpu_flushes[i] += READ_ONCE(s->cpu_flushes[i]);
 	}

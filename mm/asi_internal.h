@@ -12,6 +12,22 @@
 #include <linux/asi.h>
 #include <asm/asi.h>
 
+/*
+ * Every warning of the core starts its message with the function's name,
+ * so that a report names the place that found the bug even when the
+ * compiler reached the warning's slow path by a tail call.
+ *
+ * A warning that would flood a log if the bug recurs on a hot path is
+ * printed once per boot, except with CONFIG_DEBUG_ASI: there every
+ * occurrence is reported, so that one occurrence does not hide the
+ * next.
+ */
+#ifdef CONFIG_DEBUG_ASI
+#define ASI_WARN_ONCE(cond, fmt...)	WARN(cond, fmt)
+#else
+#define ASI_WARN_ONCE(cond, fmt...)	WARN_ONCE(cond, fmt)
+#endif
+
 /**
  * struct asi - one restricted address space (a domain)
  * @pgd: the restricted page table, owned by the backend.
@@ -136,6 +152,9 @@ unsigned long asi_check_tables(pgd_t *pgd);
  */
 unsigned long asi_arch_check_tables(pgd_t *pgd);
 #endif
+
+/* mm/asi_clients.c: create the userspace-class domain of current's mm. */
+int asi_userspace_prepare(struct mm_struct *mm);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /*

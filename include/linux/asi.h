@@ -28,6 +28,7 @@
 #include <linux/types.h>
 
 struct mm_struct;
+struct task_struct;
 
 /**
  * struct asi_class_ops - what a class plugs into the enter/exit path
@@ -75,6 +76,9 @@ struct asi_class_ops {
  * @reentries: entries that took a CPU back into the domain of its
  *	critical section after an exit inside it (in an interrupt, or a
  *	fault); also counted in @enters.
+ * @relaxes: critical sections in a domain of the class ended by
+ *	asi_relax(), the CPU staying inside.
+ * @exits_by: @exits by reason (enum asi_exit_reason).
  * @cpu_flushes: flushes of each kind (ASI_FLUSH_*, by bit number) the
  *	class's policy asked for.
  */
@@ -86,6 +90,8 @@ struct asi_class_stats {
 	unsigned long flushes;
 	unsigned long flushes_deferred;
 	unsigned long reentries;
+	unsigned long relaxes;
+	unsigned long exits_by[ASI_NR_EXIT_REASONS];
 	unsigned long cpu_flushes[ASI_NR_FLUSHES];
 };
 
@@ -181,6 +187,112 @@ static __always_inline void asi_exit(void)
 	asi_exit_because(ASI_EXIT_CALL);
 }
 
+/* The clients (mm/asi_clients.c): asi_userspace=on, asi_kvm=on. */
+DECLARE_STATIC_KEY_FALSE(asi_userspace_key);
+DECLARE_STATIC_KEY_FALSE(asi_kvm_key);
+void asi_userspace_new_mm(struct task_struct *tsk);
+void asi_userspace_resume(void);
+bool asi_userspace_return(void);
+void asi_userspace_entered(void);
+int asi_kvm_init_vm(void);
+void asi_kvm_enter(void);
+void asi_kvm_before_guest(void);
+void asi_kvm_after_guest(void);
+
+/**
+ * asi_user_new_mm() - @tsk will return to user mode with a new mm
+ * @tsk: a task fresh from fork, or current after exec.
+ *
+ * Its first return to user mode creates its userspace-class domain.
+ */
+static inline void asi_user_new_mm(struct task_struct *tsk)
+{
+	if (static_branch_unlikely(&asi_userspace_key))
+		asi_userspace_new_mm(tsk);
+}
+
+/**
+ * asi_user_resume() - from resume_user_mode_work(): the domain is created
+ */
+static inline void asi_user_resume(void)
+{
+	if (static_branch_unlikely(&asi_userspace_key))
+		asi_userspace_resume();
+}
+
+/**
+ * asi_user_return() - the last step before user mode
+ *
+ * Enters current's userspace-class domain, or with the class off leaves
+ * any domain the CPU is in (ASI_EXIT_RETURN_TO_USER).
+ *
+ * Context: interrupts disabled, inside an instrumentation region.
+ * Return: true if user mode runs in the domain.
+ */
+static __always_inline bool asi_user_return(void)
+{
+	if (static_branch_unlikely(&asi_userspace_key))
+		return asi_userspace_return();
+	asi_exit_because(ASI_EXIT_RETURN_TO_USER);
+	return false;
+}
+
+/**
+ * asi_user_entered() - the first step of an entry from user mode
+ *
+ * Context: interrupts disabled; noinstr, RCU watching.
+ */
+static __always_inline void asi_user_entered(void)
+{
+	if (static_branch_unlikely(&asi_userspace_key))
+		asi_userspace_entered();
+}
+
+/**
+ * asi_kvm_vm_created() - KVM_CREATE_VM: the new VM's domain
+ *
+ * Return: 0, or an error with which the VM is not created.
+ */
+static inline int asi_kvm_vm_created(void)
+{
+	if (static_branch_unlikely(&asi_kvm_key))
+		return asi_kvm_init_vm();
+	return 0;
+}
+
+/**
+ * asi_kvm_vcpu_enter() - before VM entry, before KVM reads the host CR3
+ *
+ * Context: interrupts disabled; noinstr.
+ */
+static __always_inline void asi_kvm_vcpu_enter(void)
+{
+	if (static_branch_unlikely(&asi_kvm_key))
+		asi_kvm_enter();
+}
+
+/**
+ * asi_kvm_guest_enter() - the last step before the guest runs
+ *
+ * Context: interrupts disabled, RCU watching; noinstr.
+ */
+static __always_inline void asi_kvm_guest_enter(void)
+{
+	if (static_branch_unlikely(&asi_kvm_key))
+		asi_kvm_before_guest();
+}
+
+/**
+ * asi_kvm_guest_exit() - the first step after a VM exit
+ *
+ * Context: interrupts disabled, RCU watching; noinstr.
+ */
+static __always_inline void asi_kvm_guest_exit(void)
+{
+	if (static_branch_unlikely(&asi_kvm_key))
+		asi_kvm_after_guest();
+}
+
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
 static inline bool asi_enabled(void) { return false; }
@@ -214,6 +326,14 @@ static inline void asi_intr_enter(void) { }
 static inline void asi_intr_exit(void) { }
 static inline void asi_exit_because(enum asi_exit_reason reason) { }
 static inline void asi_exit(void) { }
+static inline void asi_user_new_mm(struct task_struct *tsk) { }
+static inline void asi_user_resume(void) { }
+static inline bool asi_user_return(void) { return false; }
+static inline void asi_user_entered(void) { }
+static inline int asi_kvm_vm_created(void) { return 0; }
+static inline void asi_kvm_vcpu_enter(void) { }
+static inline void asi_kvm_guest_enter(void) { }
+static inline void asi_kvm_guest_exit(void) { }
 static inline struct asi *asi_get_current(void) { return NULL; }
 static inline void asi_init_mm_state(struct mm_struct *mm) { }
 static inline void asi_destroy_mm_state(struct mm_struct *mm) { }

@@ -40,6 +40,7 @@ enum asi_class_id {
  *	needs the normal address space; the interrupted critical section
  *	is re-entered when the outermost interrupt returns.
  * @ASI_EXIT_RETURN_TO_USER: leaving for user mode unrestricted.
+ * @ASI_NR_EXIT_REASONS: number of reasons; not a reason.
  */
 enum asi_exit_reason {
 	ASI_EXIT_CALL,
@@ -50,6 +51,7 @@ enum asi_exit_reason {
 	ASI_EXIT_TLB_FLUSH,
 	ASI_EXIT_INTERRUPT,
 	ASI_EXIT_RETURN_TO_USER,
+	ASI_NR_EXIT_REASONS,
 };
 
 /*

@@ -177,6 +177,8 @@ static inline void asi_um_flush_tlb_kernel(unsigned long start,
 {
 }
 
+static inline void asi_um_tlb_run_untrusted(void) { }
+
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
 #endif /* __UM_ASI_H */
