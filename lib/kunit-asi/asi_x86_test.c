@@ -733,7 +733,7 @@ static void smp_user_page_changed(struct kunit *test)
 	struct remote *r;
 	unsigned long addr;
 	struct asi *asi;
-	int cpu;
+	int cpu, tries;
 
 	cpu = this_cpu_of_n(test, 2);
 	mm = asi_kunit_mm_with_test_domain(test, &asi);
@@ -748,29 +748,42 @@ static void smp_user_page_changed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->value, 0x1111ULL);
 	/* The restricted table maps no user memory: the read left. */
 	KUNIT_EXPECT_FALSE(test, r->inside_after);
-	KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
-	KUNIT_EXPECT_TRUE(test, r->inside_after);
-
-	before = test_stats(test);
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	if (vma)
-		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
-	mmap_read_unlock(mm);
-	KUNIT_ASSERT_NOT_NULL(test, vma);
-	KUNIT_ASSERT_EQ(test, put_user(0x2222ULL, (u64 __user *)addr), 0);
-	after = test_stats(test);
-
-	KUNIT_EXPECT_EQ(test, remote_do(test, r, REMOTE_READ_USER, addr), 0);
-	KUNIT_EXPECT_EQ(test, r->value, 0x2222ULL);
 	/*
-	 * The flush IPI took the remote out and back in (a context switch,
-	 * if the scheduler asked for the CPU meanwhile, is an exit too).
+	 * The remote's next read sees the new page, every time.  The flush
+	 * IPI takes it out and back in, which the counters show unless the
+	 * remote was also switched out in the window (a stop_machine(), the
+	 * clocksource's, say): three tries for a window without that.
 	 */
-	KUNIT_EXPECT_TRUE(test, r->inside_before);
-	KUNIT_EXPECT_GE(test, after.exits - before.exits, 1);
-	KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 1);
-	KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 0);
+	for (tries = 0; tries < 3; tries++) {
+		u64 value = 0x2222ULL + tries;
+
+		KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
+		KUNIT_EXPECT_TRUE(test, r->inside_after);
+		before = test_stats(test);
+		mmap_read_lock(mm);
+		vma = vma_lookup(mm, addr);
+		if (vma)
+			zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
+		mmap_read_unlock(mm);
+		KUNIT_ASSERT_NOT_NULL(test, vma);
+		KUNIT_ASSERT_EQ(test, put_user(value, (u64 __user *)addr), 0);
+		after = test_stats(test);
+
+		KUNIT_EXPECT_EQ(test,
+				remote_do(test, r, REMOTE_READ_USER, addr), 0);
+		KUNIT_EXPECT_EQ(test, r->value, value);
+		KUNIT_EXPECT_TRUE(test, r->inside_before);
+		KUNIT_EXPECT_EQ(test, after.fault_exits - before.fault_exits, 0);
+		if (after.exits_by[ASI_EXIT_CONTEXT_SWITCH] !=
+		    before.exits_by[ASI_EXIT_CONTEXT_SWITCH])
+			continue;
+		KUNIT_EXPECT_GE(test, after.exits_by[ASI_EXIT_TLB_FLUSH] -
+				before.exits_by[ASI_EXIT_TLB_FLUSH], 1);
+		KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 1);
+		break;
+	}
+	KUNIT_EXPECT_LT_MSG(test, tries, 3,
+			    "the remote was switched out in every window");
 	kunit_release_action(test, remote_stop, r);
 	asi_kunit_mm_release(mm);
 }
