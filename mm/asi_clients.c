@@ -292,7 +292,9 @@ EXPORT_SYMBOL_GPL(asi_kvm_enter);
  * asi_kvm_before_guest() - the guest runs next
  *
  * Back into the domain if an exit left it since asi_kvm_enter(), with
- * the data flushes owed (asi_before_untrusted()).
+ * the data flushes owed (asi_before_untrusted()).  Should that fail (no
+ * ASID slot: the core warns), the guest runs unrestricted: KVM cannot
+ * back out of the VM entry here.
  *
  * Context: interrupts disabled, RCU watching (before
  * guest_state_enter_irqoff()); noinstr.
