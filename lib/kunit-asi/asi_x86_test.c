@@ -718,6 +718,21 @@ static int this_cpu_of_n(struct kunit *test, unsigned int n)
 	return raw_smp_processor_id();
 }
 
+/*
+ * The count-based cases retry a window in which something else took the
+ * remote out: a flush from elsewhere, or a context switch (early in the
+ * boot the clocksource's switch to the refined TSC stops every CPU, and
+ * what follows it keeps the CPUs busy for a few milliseconds).  The tries
+ * are spread over half a second.
+ */
+#define REMOTE_TRIES	5
+
+static void remote_retry_pause(int tries)
+{
+	if (tries)
+		msleep(100);
+}
+
 /* Unmap @mm's page at @addr, as munmap() would: a user TLB flush. */
 static void zap_user_page(struct kunit *test, struct mm_struct *mm,
 			  unsigned long addr)
@@ -765,9 +780,10 @@ static void smp_user_page_changed(struct kunit *test)
 	 * The remote's next read sees the new page, every time.  The flush
 	 * IPI takes it out and back in, which the counters show unless the
 	 * remote was also switched out in the window (a stop_machine(), the
-	 * clocksource's, say): three tries for a window without that.
+	 * clocksource's, say): REMOTE_TRIES tries for a window without that.
 	 */
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < REMOTE_TRIES; tries++) {
+		remote_retry_pause(tries);
 		u64 value = 0x2222ULL + tries;
 
 		KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
@@ -790,7 +806,7 @@ static void smp_user_page_changed(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, after.reentries - before.reentries, 1);
 		break;
 	}
-	KUNIT_EXPECT_LT_MSG(test, tries, 3,
+	KUNIT_EXPECT_LT_MSG(test, tries, REMOTE_TRIES,
 			    "the remote was switched out in every window");
 	kunit_release_action(test, remote_stop, r);
 	asi_kunit_mm_release(mm);
@@ -837,9 +853,10 @@ static void smp_kernel_range_flushed(struct kunit *test)
 	/*
 	 * The flush IPI leaves the remote inside, and its read is fresh.
 	 * Something else may take it out meanwhile (it lets the CPU go when
-	 * the scheduler asks): no exit at all in one of three tries.
+	 * the scheduler asks): no exit at all in one of REMOTE_TRIES tries.
 	 */
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < REMOTE_TRIES; tries++) {
+		remote_retry_pause(tries);
 		i = (tries + 1) % 2;
 		before = test_stats(test);
 		vunmap_range(va, va + PAGE_SIZE);
@@ -854,7 +871,7 @@ static void smp_kernel_range_flushed(struct kunit *test)
 		if (after.exits == before.exits)
 			break;
 	}
-	KUNIT_EXPECT_LT_MSG(test, tries, 3,
+	KUNIT_EXPECT_LT_MSG(test, tries, REMOTE_TRIES,
 			    "the remote left its domain every time");
 	kunit_release_action(test, remote_stop, r);
 	asi_kunit_mm_release(mm);
@@ -989,10 +1006,11 @@ static void smp_other_mm_teardown(struct kunit *test)
 	/*
 	 * A kernel TLB flush from elsewhere (a lazy vmap purge, say) takes
 	 * the remote out too: the teardown must leave it inside at least
-	 * once in three tries, and it never does that if the teardown
+	 * once in REMOTE_TRIES tries, and it never does that if the teardown
 	 * disturbs it.
 	 */
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < REMOTE_TRIES; tries++) {
+		remote_retry_pause(tries);
 		KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
 		before = test_stats(test);
 		other = asi_kunit_mm_with_test_domain(test, &other_asi);
@@ -1011,7 +1029,7 @@ static void smp_other_mm_teardown(struct kunit *test)
 		    test_stats(test).exits == before.exits)
 			break;
 	}
-	KUNIT_EXPECT_LT_MSG(test, tries, 3,
+	KUNIT_EXPECT_LT_MSG(test, tries, REMOTE_TRIES,
 			    "the remote was taken out of its domain every time");
 	kunit_release_action(test, remote_stop, r);
 	asi_kunit_mm_put(mm);
@@ -1045,8 +1063,9 @@ static void smp_two_domains_one_mm(struct kunit *test)
 	r[0] = remote_start(test, mm, test_asi, cpu);
 	r[1] = remote_start(test, mm, user_asi, r[0]->cpu);
 	KUNIT_ASSERT_NE(test, r[1]->cpu, cpu);
-	/* A flush from elsewhere may take one out: three tries. */
-	for (tries = 0; tries < 3; tries++) {
+	/* A flush from elsewhere may take one out: REMOTE_TRIES tries. */
+	for (tries = 0; tries < REMOTE_TRIES; tries++) {
+		remote_retry_pause(tries);
 		for (i = 0; i < 2; i++)
 			KUNIT_ASSERT_EQ(test, remote_do(test, r[i],
 							REMOTE_ENTER, 0), 0);
@@ -1058,7 +1077,7 @@ static void smp_two_domains_one_mm(struct kunit *test)
 		if (r[0]->inside_before && r[1]->inside_before)
 			break;
 	}
-	KUNIT_EXPECT_LT_MSG(test, tries, 3,
+	KUNIT_EXPECT_LT_MSG(test, tries, REMOTE_TRIES,
 			    "the two CPUs were never inside at once");
 	KUNIT_EXPECT_EQ(test, r[0]->cr3 & CR3_ADDR_MASK,
 			__sme_pa(test_asi->pgd));
