@@ -58,6 +58,13 @@ USER_IMG := $(BUILD)/user/initramfs.cpio
 USER_BUILD = bash $(CURDIR)/tools/asi/user/build.sh $(TREE) $(BUILD)/user
 USER_RUN = bash $(CURDIR)/tools/asi/user/run.sh
 USER_ON := asi_userspace=on asi_kvm=on
+# VMX: QEMU's emulation has none, Bochs's Haswell model has it.  The small
+# image (the KVM guest only), two CPUs.
+VMX_RUN = BOCHS_CPUS=2 BOCHS_INITRD=$(BUILD)/user/initramfs-kvm.cpio \
+	bash $(CURDIR)/tools/asi/bochs-run.sh $(TREE) $(BUILD)/x86 $(PCID_CPU) \
+	$(BOCHS_TIMEOUT) kunit.enable=0 asi_user.only=kvm asi_user.halt=reboot \
+	asi_user.boot_warnings=parse_legacy
+VMX_LOG = $(BUILD)/x86/bochs-$(PCID_CPU)-user/serial.log
 
 .DEFAULT_GOAL := kunit
 .PHONY: kunit x86 user x86-user check tree checkpatch patches clean help
@@ -169,6 +176,12 @@ check: tree
 		$(USER_ON) 2>&1 | tee $(RESULTS)/x86-user-asi-on.log
 	-$(USER_RUN) x86 $(BUILD)/x86 $(USER_IMG) $(RESULTS) x86-user-asi-off \
 		off asi=off 2>&1 | tee $(RESULTS)/x86-user-asi-off.log
+	-$(VMX_RUN) asi_user.expect=on asi_kvm=on 2>&1 | \
+		tee $(RESULTS)/x86-vmx-asi-on.log
+	-@cp $(VMX_LOG) $(RESULTS)/x86-vmx-asi-on.ktap
+	-$(VMX_RUN) asi_user.expect=off asi=off 2>&1 | \
+		tee $(RESULTS)/x86-vmx-asi-off.log
+	-@cp $(VMX_LOG) $(RESULTS)/x86-vmx-asi-off.ktap
 	-@$(MAKE) --no-print-directory checkpatch 2>&1 | tee $(RESULTS)/checkpatch.log
 	-@{ ASI_SERIES_THROWAWAY=1 $(SERIES) export $(CURDIR) $(TREE) \
 		$(BUILD)/series-check && ASI_SERIES_THROWAWAY=1 $(SERIES) verify \

@@ -1347,6 +1347,27 @@ static noinstr void asi_untrusted_done(void)
 	asi_owe_control(asi);
 }
 
+/*
+ * With CONFIG_DEBUG_ASI: the untrusted context stopped, and the CPU must
+ * be in the address space the core loaded.  A VM exit loads the host CR3
+ * KVM saved before the VM entry (VMX's HOST_CR3): read before the entry
+ * into the domain, it takes the CPU out behind the core's back.
+ */
+static noinstr void asi_check_cr3(void)
+{
+	unsigned long cr3;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_ASI) || !__this_cpu_read(asi_cpu_curr))
+		return;
+	cr3 = asi_arch_read_cr3();
+	if (unlikely(cr3 != __this_cpu_read(asi_cpu_cr3))) {
+		instrumentation_begin();
+		WARN(1, "asi_after_untrusted(): the CPU came back with CR3 %#lx, not its domain's %#lx\n",
+		     cr3, __this_cpu_read(asi_cpu_cr3));
+		instrumentation_end();
+	}
+}
+
 /**
  * asi_after_untrusted() - the untrusted context stopped running
  *
@@ -1359,8 +1380,10 @@ static noinstr void asi_untrusted_done(void)
  */
 noinstr void asi_after_untrusted(void)
 {
-	if (asi_enabled())
-		asi_untrusted_done();
+	if (!asi_enabled())
+		return;
+	asi_check_cr3();
+	asi_untrusted_done();
 }
 EXPORT_SYMBOL_GPL(asi_after_untrusted);
 

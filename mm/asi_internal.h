@@ -90,6 +90,8 @@ unsigned long asi_arch_cr3(pgd_t *pgd, int slot, int class_id, bool noflush);
 void asi_arch_sync_kernel_range(unsigned long start, unsigned long end);
 /* Load a value from asi_arch_cr3(). */
 void asi_arch_write_cr3(unsigned long cr3);
+/* The CR3 value this CPU runs with, as it reads back (no no-flush bit). */
+unsigned long asi_arch_read_cr3(void);
 /* The mm whose normal address space this CPU has loaded. */
 struct mm_struct *asi_arch_loaded_mm(void);
 /* @mm's ASID slot on this CPU, or -1 if it has none. */

@@ -280,6 +280,40 @@ static void kvm_run_enters_exit_relaxes(struct kunit *test)
 	asi_kunit_mm_release(mm);
 }
 
+/*
+ * A VM exit that lands in another CR3 than the domain's (VMX loads the
+ * HOST_CR3 KVM read before the VM entry: read before asi_enter(), it is
+ * the normal one) is reported where the guest stops.
+ */
+static void kvm_exit_to_other_cr3_warns(struct kunit *test)
+{
+	unsigned long normal, restricted;
+	struct mm_struct *mm;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_ASI))
+		kunit_skip(test, "the check is CONFIG_DEBUG_ASI's");
+	key_on(test, &asi_kvm_key);
+	mm = asi_kunit_mm_new(test);
+	asi_kunit_mm_use(mm);
+	KUNIT_ASSERT_EQ(test, asi_kvm_vm_created(), 0);
+	preempt_disable();
+	local_irq_disable();
+	normal = asi_arch_read_cr3();
+	asi_kvm_vcpu_enter();
+	asi_kvm_guest_enter();
+	restricted = asi_arch_read_cr3();
+	asi_arch_write_cr3(normal);	/* the VM exit */
+	asi_kvm_guest_exit();
+	asi_arch_write_cr3(restricted);	/* back where the core is */
+	local_irq_enable();
+	asi_exit();
+	preempt_enable();
+
+	KUNIT_EXPECT_NE(test, normal, restricted);
+	asi_kunit_expect_warnings(test, 1, "asi_after_untrusted");
+	asi_kunit_mm_release(mm);
+}
+
 /* A vCPU of a VM made before the class was on: warned, not entered. */
 static void kvm_enter_without_domain_warns(struct kunit *test)
 {
@@ -307,6 +341,7 @@ static struct kunit_case asi_clients_cases[] = {
 	KUNIT_CASE(user_prepare_creates_domain),
 	KUNIT_CASE(kvm_run_enters_exit_relaxes),
 	KUNIT_CASE(kvm_enter_without_domain_warns),
+	KUNIT_CASE(kvm_exit_to_other_cr3_warns),
 	{}
 };
 

@@ -35,7 +35,11 @@
 #              corei7_sandy_bridge_2600k (PCID, no INVPCID)
 #   kernel args are appended to the command line (asi_kunit.expect=on ...)
 # Environment: BOCHS_CPUS=n (default 1), BOCHS_IPS=n (Bochs's instructions
-# per emulated second, default 20000000).
+# per emulated second, default 20000000).  BOCHS_INITRD=FILE boots a
+# userspace run instead (tools/asi/user/): the initramfs goes on the disk,
+# the command line is the caller's arguments and the serial console only
+# (the caller passes kunit.enable=0), with 1 GiB, in
+# BUILD_DIR/bochs-CPU_MODEL-user/.
 #
 # As root it installs the Debian packages it needs with apt-get, like
 # mktree.sh; otherwise it prints the apt-get line.  Bochs runs inside
@@ -96,7 +100,9 @@ if need_install; then
 	need_install && die "still missing after apt-get install $PKGS"
 fi
 
-OUT=$BUILD/bochs-$MODEL
+INITRD=${BOCHS_INITRD:-}
+[ -z "$INITRD" ] || [ -f "$INITRD" ] || die "no initramfs at $INITRD"
+OUT=$BUILD/bochs-$MODEL${INITRD:+-user}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 DISK=$OUT/disk.img
@@ -108,12 +114,15 @@ RCFILE=$OUT/bochs.rc
 # then kunit.enable=1), then the qemu config's kernel_command_line and
 # kunit_shutdown=reboot.
 CMDLINE="$* kunit.enable=1 console=ttyS0,115200 kunit_shutdown=reboot"
+[ -z "$INITRD" ] || CMDLINE="$* console=ttyS0,115200"
 CMDLINE=${CMDLINE# }
 
 # A FAT disk image (no partition table) with SYSLINUX in its boot sector,
 # in whole cylinders of 16 heads x 63 sectors so that Bochs takes its
 # geometry as given.
-kib=$(( ($(stat -L -c %s "$BZIMAGE") + 1023) / 1024 + 2048 ))
+size=$(stat -L -c %s "$BZIMAGE")
+[ -z "$INITRD" ] || size=$((size + $(stat -L -c %s "$INITRD")))
+kib=$(( (size + 1023) / 1024 + 2048 ))
 cyls=$(( (kib + 503) / 504 ))
 # Bochs leaves DISK.lock behind when it is killed, and refuses a locked image.
 rm -f "$DISK" "$DISK.lock"
@@ -127,19 +136,27 @@ LABEL kunit
   LINUX /bzimage
   APPEND $CMDLINE
 EOF
+[ -z "$INITRD" ] || echo "  INITRD /initrd" >> "$OUT/syslinux.cfg"
 mcopy -i "$DISK" "$BZIMAGE" ::/bzimage &&
 	mcopy -i "$DISK" "$OUT/syslinux.cfg" ::/syslinux.cfg ||
 	die "cannot copy the kernel into $DISK"
+if [ -n "$INITRD" ]; then
+	mcopy -i "$DISK" "$INITRD" ::/initrd ||
+		die "cannot copy the initramfs into $DISK"
+fi
 syslinux --install "$DISK" || die "syslinux --install $DISK failed"
 
 # 3 GiB, so that the direct map has a 1G leaf for the page-attribute
 # cases; Bochs allocates at most 2 GiB of it on the host.  The boot then
 # takes about twice as long as with 1 GiB (32 s for the suites, 4 CPUs).
+# A userspace run has no such case: 1 GiB.
+MEM="guest=3072, host=2048"
+[ -z "$INITRD" ] || MEM="guest=1024, host=1024"
 cat > "$OUT/bochsrc" <<EOF
 # Written by tools/asi/bochs-run.sh
 config_interface: textconfig
 display_library: rfb, options="timeout=0"
-memory: guest=3072, host=2048
+memory: $MEM
 romimage: file=$BIOS
 vgaromimage: file=$VGABIOS
 cpu: model=$MODEL, count=$CPUS, ips=$IPS, reset_on_triple_fault=1

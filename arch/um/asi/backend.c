@@ -77,6 +77,11 @@ void asi_arch_write_cr3(unsigned long cr3)
 	asi_um_tlb_run_cr3_hook(tlb, true);
 }
 
+unsigned long asi_arch_read_cr3(void)
+{
+	return this_cpu_ptr(&asi_um_tlb)->cr3 & ~ASI_UM_CR3_NOFLUSH;
+}
+
 struct mm_struct *asi_arch_loaded_mm(void)
 {
 	return this_cpu_read(asi_um_tlb.loaded_mm);

@@ -646,6 +646,11 @@ noinstr void asi_arch_write_cr3(unsigned long cr3)
 	asm volatile("mov %0,%%cr3" : : "r" (cr3) : "memory");
 }
 
+noinstr unsigned long asi_arch_read_cr3(void)
+{
+	return __native_read_cr3();
+}
+
 noinstr struct mm_struct *asi_arch_loaded_mm(void)
 {
 	return this_cpu_read(cpu_tlbstate.loaded_mm);

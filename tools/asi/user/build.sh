@@ -6,7 +6,9 @@
 # kernel tree's own mm and KVM selftests that build statically, all x86_64
 # programs, so that one image boots on x86 (QEMU) and UML alike.
 #
-#   build.sh TREE OUT      writes OUT/initramfs.cpio
+#   build.sh TREE OUT      writes OUT/initramfs.cpio, and
+#                          OUT/initramfs-kvm.cpio: busybox, /init and the
+#                          KVM guest only, for Bochs (asi_user.only=kvm)
 #
 # TREE is the assembled kernel tree (make tree): the selftests and the
 # UAPI headers (make headers, into OUT/headers) are its own.  A program
@@ -136,9 +138,25 @@ for t in $KVM_TESTS; do
 	echo "$t" >> "$ROOT/kvm/list"
 done
 
-(cd "$ROOT" && find . | sort | busybox cpio -o -H newc --quiet) \
-	> "$OUT/initramfs.cpio.tmp"
-mv "$OUT/initramfs.cpio.tmp" "$OUT/initramfs.cpio"
+# cpio ROOT NAME: OUT/NAME from the tree at ROOT.
+cpio_of() {
+	(cd "$1" && find . | sort | busybox cpio -o -H newc --quiet) \
+		> "$OUT/$2.tmp"
+	mv "$OUT/$2.tmp" "$OUT/$2"
+}
+cpio_of "$ROOT" initramfs.cpio
+
+# The small image: Bochs reads it from its emulated disk and runs at 20
+# million instructions a second.
+SMALL=$OUT/root-kvm
+rm -rf "$SMALL"
+mkdir -p "$SMALL"/{proc,sys,dev,tmp,selftests,kvm}
+cp -a "$ROOT/bin" "$ROOT/init" "$SMALL/"
+rm "$SMALL/bin/workload"
+: > "$SMALL/selftests/list"
+: > "$SMALL/selftests/skip-um"
+: > "$SMALL/kvm/list"
+cpio_of "$SMALL" initramfs-kvm.cpio
 say "$OUT/initramfs.cpio: $(du -h "$OUT/initramfs.cpio" | cut -f1)," \
 	"$(wc -w < "$ROOT/selftests/list") mm selftests," \
 	"$(wc -w < "$ROOT/kvm/list") KVM selftests"
