@@ -116,5 +116,7 @@ void asi_kunit_alloc_sensitive(struct kunit *test, struct page *page,
  * -ENODEV without CONFIG_DEBUG_FS).
  */
 ssize_t asi_kunit_read_debugfs(const char *path, char *buf, size_t size);
+void asi_kunit_zap_user(struct kunit *test, struct mm_struct *mm,
+			unsigned long addr, unsigned long npages);
 
 #endif /* _ASI_KUNIT_H */

@@ -16,6 +16,8 @@
 #include <linux/cpumask.h>
 #include <linux/hardirq.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/mount.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -932,4 +934,27 @@ void asi_kunit_mm_release(struct mm_struct *mm)
 {
 	asi_kunit_mm_unuse(mm);
 	asi_kunit_mm_put(mm);
+}
+
+/**
+ * asi_kunit_zap_user() - unmap user pages as MADV_DONTNEED does
+ * @test: the case; it fails if no VMA holds @addr.
+ * @mm: the mm.
+ * @addr: the first page.
+ * @npages: how many.
+ *
+ * The kernel zaps them and flushes its TLBs through its usual path
+ * (mmu_gather, flush_tlb_range()): a user TLB flush.
+ */
+void asi_kunit_zap_user(struct kunit *test, struct mm_struct *mm,
+			unsigned long addr, unsigned long npages)
+{
+	struct vm_area_struct *vma;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma)
+		zap_page_range_single(vma, addr, npages * PAGE_SIZE, NULL);
+	mmap_read_unlock(mm);
+	KUNIT_ASSERT_NOT_NULL(test, vma);
 }

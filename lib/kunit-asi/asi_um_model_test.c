@@ -91,23 +91,6 @@ static void map_user(struct kunit *test, unsigned long npages)
 	KUNIT_ASSERT_EQ(test, addr, USER_ADDR);
 }
 
-/*
- * Unmap the pages as MADV_DONTNEED does: the kernel zaps them and
- * flushes its TLBs through its usual path (mmu_gather, flush_tlb_range()).
- */
-static void zap_user(struct kunit *test, struct mm_struct *mm,
-		     unsigned long npages)
-{
-	struct vm_area_struct *vma;
-
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, USER_ADDR);
-	if (vma)
-		zap_page_range_single(vma, USER_ADDR, npages * PAGE_SIZE, NULL);
-	mmap_read_unlock(mm);
-	KUNIT_ASSERT_NOT_NULL(test, vma);
-}
-
 static struct mm_struct *mm_with_user_page(struct kunit *test,
 					   struct asi **asi)
 {
@@ -755,7 +738,7 @@ static void user_page_changed(struct kunit *test, struct probe *p)
 	KUNIT_EXPECT_EQ(test, access_in_domain(asi, &pfn), 0);
 	old = pfn_to_page(old_pfn);
 	get_page(old);
-	zap_user(test, mm, 1);
+	asi_kunit_zap_user(test, mm, USER_ADDR, 1);
 	mm_populate(USER_ADDR, PAGE_SIZE);
 	new_pfn = user_pfn(test);
 	KUNIT_EXPECT_NE(test, new_pfn, old_pfn);
@@ -786,7 +769,7 @@ static void user_unmapped(struct kunit *test, struct probe *p,
 	KUNIT_EXPECT_EQ(test, access_in_domain(asi, &pfn), 0);
 	if (elsewhere)
 		asi_kunit_mm_unuse(mm);
-	zap_user(test, mm, npages);
+	asi_kunit_zap_user(test, mm, USER_ADDR, npages);
 	if (elsewhere)
 		asi_kunit_mm_use(mm);
 	p->pcid = domain_pcid(asi);
@@ -936,7 +919,7 @@ static void scenario_pcid_off(struct kunit *test)
 	asi_um_tlb_set_features(false, false);
 	KUNIT_EXPECT_EQ(test, access_in_domain(asi, &pfn), 0);
 	before = tlb_state();
-	zap_user(test, mm, 1);
+	asi_kunit_zap_user(test, mm, USER_ADDR, 1);
 	KUNIT_EXPECT_EQ(test, access_in_domain(asi, &pfn), -EFAULT);
 	KUNIT_EXPECT_EQ(test, tlb_state().invpcid_addr, before.invpcid_addr);
 	KUNIT_EXPECT_EQ(test, tlb_state().cr3_noflush, before.cr3_noflush);

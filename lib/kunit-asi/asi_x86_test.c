@@ -733,20 +733,6 @@ static void remote_retry_pause(int tries)
 		msleep(100);
 }
 
-/* Unmap @mm's page at @addr, as munmap() would: a user TLB flush. */
-static void zap_user_page(struct kunit *test, struct mm_struct *mm,
-			  unsigned long addr)
-{
-	struct vm_area_struct *vma;
-
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	if (vma)
-		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
-	mmap_read_unlock(mm);
-	KUNIT_ASSERT_NOT_NULL(test, vma);
-}
-
 /*
  * (a) The case changes a user page of the mm while another CPU sits in
  * the mm's domain, in a critical section: the kernel's flush IPI reaches
@@ -789,7 +775,7 @@ static void smp_user_page_changed(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, remote_do(test, r, REMOTE_ENTER, 0), 0);
 		KUNIT_EXPECT_TRUE(test, r->inside_after);
 		before = test_stats(test);
-		zap_user_page(test, mm, addr);
+		asi_kunit_zap_user(test, mm, addr, 1);
 		KUNIT_ASSERT_EQ(test, put_user(value, (u64 __user *)addr), 0);
 		after = test_stats(test);
 
@@ -1148,7 +1134,7 @@ static void smp_pcid_fresh_after_remote_flush(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cr3 & CR3_PCID_MASK, r->cr3 & CR3_PCID_MASK);
 
 	before = test_stats(test);
-	zap_user_page(test, mm, addr);
+	asi_kunit_zap_user(test, mm, addr, 1);
 	remote_do(test, r, REMOTE_ENTER, 0);
 	after = test_stats(test);
 	cr3 = per_cpu(entered_cr3, r->cpu);
