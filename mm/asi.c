@@ -382,8 +382,17 @@ static int asi_create_domain(struct mm_struct *mm, enum asi_class_id class_id,
 	/* Pairs with the acquire loads in asi_init() and the flush fan-out. */
 	smp_store_release(&mm->asi[class_id], asi);
 	/* Published first, so that the backend sees later changes to mirror. */
-	if (asi_maps_user(asi))
+	if (asi_maps_user(asi)) {
+		/*
+		 * A writer of a user PGD entry stores the entry, then loads
+		 * the domains (asi_user_pgd_changed()); the copy stores the
+		 * domain, then loads the entries: each side needs a full
+		 * barrier between its store and its load, or both may miss
+		 * the other.
+		 */
+		smp_mb();
 		asi_arch_map_user(asi);
+	}
 	*out_asi = asi;
 out:
 	mutex_unlock(&asi_class_lock);
@@ -884,6 +893,12 @@ void asi_user_pgd_changed(struct mm_struct *mm, unsigned int index, pgd_t pgd)
 	struct asi *asi;
 	int i;
 
+	/*
+	 * The caller's store of the normal entry before the loads of the
+	 * domains: pairs with the barrier between publishing a domain and
+	 * copying the user half (asi_create_domain()).
+	 */
+	smp_mb();
 	for (i = 0; i < ASI_MAX_NUM_CLASSES; i++) {
 		/* Pairs with the release that publishes a new domain. */
 		asi = smp_load_acquire(&mm->asi[i]);
@@ -1349,21 +1364,34 @@ static noinstr void asi_untrusted_done(void)
 
 /*
  * With CONFIG_DEBUG_ASI: the untrusted context stopped, and the CPU must
- * be in the address space the core loaded.  A VM exit loads the host CR3
- * KVM saved before the VM entry (VMX's HOST_CR3): read before the entry
- * into the domain, it takes the CPU out behind the core's back.
+ * be in the address space the core loaded, restricted or not.  A VM exit
+ * loads the host CR3 KVM saved before the VM entry (VMX's HOST_CR3):
+ * read before the entry into the domain, it takes the CPU out behind the
+ * core's back; read inside, and an exit (a fault's) before the VM entry,
+ * and it takes the CPU back in behind the core's back.
  */
 static noinstr void asi_check_cr3(void)
 {
-	unsigned long cr3;
+	unsigned long cr3, want;
+	struct mm_struct *mm;
+	int slot = -1;
 
-	if (!IS_ENABLED(CONFIG_DEBUG_ASI) || !__this_cpu_read(asi_cpu_curr))
+	if (!IS_ENABLED(CONFIG_DEBUG_ASI))
 		return;
+	if (__this_cpu_read(asi_cpu_curr)) {
+		want = __this_cpu_read(asi_cpu_cr3);
+	} else {
+		mm = asi_arch_loaded_mm();
+		if (asi_arch_has_pcid())
+			slot = asi_arch_asid_slot(mm);
+		want = asi_arch_cr3(mm->pgd, slot, ASI_NORMAL_SPACE, false);
+	}
 	cr3 = asi_arch_read_cr3();
-	if (unlikely(cr3 != __this_cpu_read(asi_cpu_cr3))) {
+	if (unlikely(cr3 != want)) {
 		instrumentation_begin();
-		WARN(1, "asi_after_untrusted(): the CPU came back with CR3 %#lx, not its domain's %#lx\n",
-		     cr3, __this_cpu_read(asi_cpu_cr3));
+		WARN(1, "asi_after_untrusted(): the CPU came back with CR3 %#lx, not the %s %#lx\n",
+		     cr3, __this_cpu_read(asi_cpu_curr) ? "domain's" :
+		     "normal", want);
 		instrumentation_end();
 	}
 }

@@ -281,14 +281,17 @@ static void kvm_run_enters_exit_relaxes(struct kunit *test)
 }
 
 /*
- * A VM exit that lands in another CR3 than the domain's (VMX loads the
- * HOST_CR3 KVM read before the VM entry: read before asi_enter(), it is
- * the normal one) is reported where the guest stops.
+ * A VM exit that lands in another CR3 than the core loaded is reported
+ * where the guest stops: in the normal one while in the domain (VMX
+ * loads the HOST_CR3 KVM read before the VM entry: read before
+ * asi_enter(), it is the normal one), and in the domain's after an exit
+ * between asi_before_untrusted() and the VM entry (a fault's).
  */
 static void kvm_exit_to_other_cr3_warns(struct kunit *test)
 {
 	unsigned long normal, restricted;
 	struct mm_struct *mm;
+	bool out;
 
 	if (!IS_ENABLED(CONFIG_DEBUG_ASI))
 		kunit_skip(test, "the check is CONFIG_DEBUG_ASI's");
@@ -305,12 +308,21 @@ static void kvm_exit_to_other_cr3_warns(struct kunit *test)
 	asi_arch_write_cr3(normal);	/* the VM exit */
 	asi_kvm_guest_exit();
 	asi_arch_write_cr3(restricted);	/* back where the core is */
+
+	asi_kvm_vcpu_enter();
+	asi_kvm_guest_enter();
+	asi_handle_fault(0, _THIS_IP_, 0);	/* out before the VM entry */
+	out = !asi_is_restricted();
+	asi_arch_write_cr3(restricted);	/* the VM exit */
+	asi_kvm_guest_exit();
+	asi_arch_write_cr3(normal);	/* back where the core is */
 	local_irq_enable();
 	asi_exit();
 	preempt_enable();
 
 	KUNIT_EXPECT_NE(test, normal, restricted);
-	asi_kunit_expect_warnings(test, 1, "asi_after_untrusted");
+	KUNIT_EXPECT_TRUE(test, out);
+	asi_kunit_expect_warnings(test, 2, "asi_after_untrusted");
 	asi_kunit_mm_release(mm);
 }
 
