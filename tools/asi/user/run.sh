@@ -41,6 +41,21 @@ x86)
 	K=$BUILD_DIR/arch/x86/boot/bzImage
 	[ -f "$K" ] || die "no $K"
 	command -v qemu-system-x86_64 >/dev/null || die "no qemu-system-x86_64"
+	# QEMU's software emulation hands the guest the host's own TSC.
+	# Calibrating it against the emulated PIT fails now and then on a
+	# loaded machine (each PIT read is an exit of the emulator, and a
+	# vCPU thread preempted in the middle spoils every try): the kernel
+	# then runs without a TSC and KVM reports a TSC rate of 0, which the
+	# KVM programs refuse.  Measure the rate here and tell the kernel,
+	# as a hypervisor's CPUID leaf would.
+	TSC=$(dirname "$INITRAMFS")/tsc-khz
+	HERE=$(cd "$(dirname "$0")" && pwd)
+	if [ ! -x "$TSC" ] || [ "$HERE/tsc-khz.c" -nt "$TSC" ]; then
+		gcc -O2 -Wall -o "$TSC" "$HERE/tsc-khz.c" ||
+			die "cannot build $TSC"
+	fi
+	KHZ=$("$TSC") || die "cannot measure the TSC rate"
+	ARGS="$ARGS tsc_early_khz=$KHZ"
 	timeout "$TIMEOUT" unshare -n qemu-system-x86_64 -nodefaults \
 		-nographic -serial stdio -no-reboot -bios qboot.rom \
 		-cpu max -smp 4 -m 4096 -kernel "$K" -initrd "$INITRAMFS" \
