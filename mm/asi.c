@@ -43,6 +43,7 @@
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
+#include <linux/kasan.h>
 #include <linux/instrumentation.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
@@ -54,6 +55,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <asm/tlbflush.h>
 #include <kunit/static_stub.h>
 #include <kunit/test-bug.h>
@@ -1674,15 +1676,21 @@ EXPORT_SYMBOL_GPL(asi_tlb_flush_one_user);
 
 /**
  * struct asi_block - a block of sensitive memory that small allocations share
- * @list: in asi_blocks.
+ * @list: in asi_blocks, or for a block of the pool in asi_pool_blocks
+ *	while it has free pages.
  * @pfn: its first frame, aligned to the block size.
  * @used: pages handed out.
- * @map: which.
+ * @pooled: a block of the pool (see below): its free pages are free to
+ *	the page allocator's eyes, and come back through asi_pool_free().
+ * @busy: of the pool, being filled or given back: nothing is taken from it.
+ * @map: which pages are handed out.
  */
 struct asi_block {
 	struct list_head list;
 	unsigned long pfn;
 	unsigned long used;
+	bool pooled;
+	bool busy;
 	DECLARE_BITMAP(map, ASI_BLOCK_PAGES);
 };
 
@@ -1779,6 +1787,34 @@ VISIBLE_IF_KUNIT struct page *asi_sensitive_page_alloc(gfp_t gfp,
 }
 EXPORT_SYMBOL_IF_KUNIT(asi_sensitive_page_alloc);
 
+/*
+ * The 2M of new block @b (pooled or not, as it says), from the page
+ * allocator with @gfp, in the index and sensitive: its first page, not
+ * split, or NULL (with @b not in the index) if none comes easily.
+ */
+static struct page *asi_block_fill(struct asi_block *b, gfp_t gfp)
+{
+	struct page *page;
+
+	page = asi_sensitive_page_alloc(gfp | __GFP_NOWARN | __GFP_NORETRY,
+					ASI_BLOCK_ORDER);
+	if (!page)
+		return NULL;
+	b->pfn = page_to_pfn(page);
+	if (xa_insert(&asi_block_index, b->pfn >> ASI_BLOCK_ORDER, b,
+		      GFP_KERNEL))
+		goto free_page;
+	if (asi_make_sensitive(page_address(page), ASI_BLOCK_PAGES))
+		goto erase;
+	return page;
+
+erase:
+	xa_erase(&asi_block_index, b->pfn >> ASI_BLOCK_ORDER);
+free_page:
+	__free_pages(page, ASI_BLOCK_ORDER);
+	return NULL;
+}
+
 /* A new block, sensitive whole, on the list; NULL if none comes easily. */
 static struct asi_block *asi_block_new(gfp_t gfp)
 {
@@ -1787,29 +1823,16 @@ static struct asi_block *asi_block_new(gfp_t gfp)
 
 	if (!b)
 		return NULL;
-	gfp &= ~(__GFP_ZERO | __GFP_COMP | __GFP_NOFAIL);
-	page = asi_sensitive_page_alloc(gfp | __GFP_NOWARN | __GFP_NORETRY,
-					ASI_BLOCK_ORDER);
-	if (!page)
-		goto free_b;
-	b->pfn = page_to_pfn(page);
-	if (xa_insert(&asi_block_index, b->pfn >> ASI_BLOCK_ORDER, b,
-		      GFP_KERNEL))
-		goto free_page;
-	if (asi_make_sensitive(page_address(page), ASI_BLOCK_PAGES))
-		goto erase;
+	page = asi_block_fill(b, gfp & ~(__GFP_ZERO | __GFP_COMP |
+					 __GFP_NOFAIL));
+	if (!page) {
+		kfree(b);
+		return NULL;
+	}
 	/* Its pages are handed out and come back one allocation at a time. */
 	split_page(page, ASI_BLOCK_ORDER);
 	list_add(&b->list, &asi_blocks);
 	return b;
-
-erase:
-	xa_erase(&asi_block_index, b->pfn >> ASI_BLOCK_ORDER);
-free_page:
-	__free_pages(page, ASI_BLOCK_ORDER);
-free_b:
-	kfree(b);
-	return NULL;
 }
 
 /**
@@ -1905,10 +1928,32 @@ static void asi_block_free(struct asi_block *b, struct page *page,
  * Return: the first page, or NULL; NULL with a warning for a @gfp that
  * does not allow blocking.
  */
+/*
+ * Making memory sensitive allocates (page tables, the index) with
+ * GFP_KERNEL: within what @gfp allows, through the task's allocation
+ * scope.  Returns what asi_gfp_scope_end() restores.
+ */
+static unsigned int asi_gfp_scope_begin(gfp_t gfp)
+{
+	if (!(gfp & __GFP_IO))
+		return memalloc_noio_save();
+	if (!(gfp & __GFP_FS))
+		return memalloc_nofs_save();
+	return 0;
+}
+
+static void asi_gfp_scope_end(gfp_t gfp, unsigned int scope)
+{
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(scope);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(scope);
+}
+
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 {
 	struct page *page = NULL;
-	unsigned int scope = 0;
+	unsigned int scope;
 
 	if (WARN(!gfpflags_allow_blocking(gfp),
 		 "%s(): gfp %pGg does not allow blocking\n", __func__, &gfp))
@@ -1917,10 +1962,7 @@ struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 		return alloc_pages(gfp, order);
 	might_sleep();
 
-	if (!(gfp & __GFP_IO))
-		scope = memalloc_noio_save();
-	else if (!(gfp & __GFP_FS))
-		scope = memalloc_nofs_save();
+	scope = asi_gfp_scope_begin(gfp);
 
 	if (order < ASI_BLOCK_ORDER) {
 		page = asi_block_alloc(gfp, order);
@@ -1935,10 +1977,7 @@ struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 		}
 	}
 
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(scope);
-	else if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(scope);
+	asi_gfp_scope_end(gfp, scope);
 	return page;
 }
 EXPORT_SYMBOL_GPL(asi_alloc_sensitive_pages);
@@ -1979,6 +2018,360 @@ void asi_free_sensitive_pages(struct page *page, unsigned int order)
 	__free_pages(page, order);
 }
 EXPORT_SYMBOL_GPL(asi_free_sensitive_pages);
+
+/*
+ * The pool: the memory of user mappings, sensitive.
+ *
+ * With a client class on (asi_pool_start()), what the page allocator
+ * hands out for user mappings (asi_pool_wants(): anonymous memory, the
+ * page cache, tmpfs, pipe buffers, and so a guest's memory, which is its
+ * VMM's) comes from blocks that are sensitive whole, like the blocks
+ * above, so that no restricted space reaches one process's or guest's
+ * memory through the direct map; a domain of the userspace class reaches
+ * its own process's memory through its user half only.
+ *
+ * A pool block's free pages are free in the page allocator's eyes: a page
+ * comes to the pool when free_pages_prepare() has prepared it as free
+ * (asi_pool_free()), and leaves it through the page allocator's own
+ * preparation of a new page (asi_pool_alloc()), so that nothing else can
+ * tell them from the buddy allocator's.  A block whose last page comes
+ * back is given back to the page allocator a second later, cleared and
+ * mapped again (asi_pool_release_empty()): soon enough that memory a
+ * process freed is not held for good, late enough that the next process
+ * does not make a new block at once.
+ *
+ * Not from the pool, and so not protected: a user allocation of a block
+ * or more (a huge page), one that cannot sleep when no pool block has
+ * room (both counted as fallbacks), and one that names a zone or node
+ * (__GFP_DMA, __GFP_DMA32, __GFP_THISNODE), which the pool's blocks may
+ * not be in.  Compaction does not move a pool page (its free pages are
+ * the buddy allocator's); other migration allocates its target as user
+ * memory, from the pool.
+ */
+
+DEFINE_STATIC_KEY_FALSE(asi_pool_key);
+/* asi_pool_key stays on once the pool has blocks; this says "take". */
+static bool asi_pool_taking;
+/* The pool's blocks that have free pages; their counts; @busy. */
+static DEFINE_SPINLOCK(asi_pool_lock);
+static LIST_HEAD(asi_pool_blocks);
+static unsigned long asi_pool_nr_blocks, asi_pool_nr_pages;
+static unsigned long asi_pool_nr_released;
+static atomic_long_t asi_pool_nr_fallbacks = ATOMIC_LONG_INIT(0);
+
+static void asi_pool_release_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(asi_pool_release_work, asi_pool_release_fn);
+
+/**
+ * asi_pool_wants() - is an allocation with @gfp memory for user mappings?
+ * @gfp: the allocation's flags.
+ *
+ * GFP_HIGHUSER and GFP_HIGHUSER_MOVABLE (the page cache, anonymous and
+ * tmpfs memory, pipe buffers), and GFP_USER | __GFP_MOVABLE (the target of
+ * a user page's migration).  Not GFP_USER alone: the slab allocator passes
+ * it on from kmalloc(), and kernel objects sharing a slab page with a user
+ * buffer would become sensitive.  Not a zone or node (__GFP_DMA,
+ * __GFP_DMA32, __GFP_THISNODE), which the pool's blocks may not be in.
+ *
+ * Return: true if the pool should serve it.
+ */
+VISIBLE_IF_KUNIT bool asi_pool_wants(gfp_t gfp)
+{
+	if (!(gfp & __GFP_HARDWALL) || !(gfp & (__GFP_HIGHMEM | __GFP_MOVABLE)))
+		return false;
+	return !(gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_THISNODE));
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_pool_wants);
+
+/* Hand out pages [@i, @i + @n) of @b, with asi_pool_lock held. */
+static struct page *asi_pool_take_from(struct asi_block *b, unsigned long i,
+				       unsigned long n)
+{
+	lockdep_assert_held(&asi_pool_lock);
+	bitmap_set(b->map, i, n);
+	b->used += n;
+	asi_pool_nr_pages += n;
+	if (b->used == ASI_BLOCK_PAGES)
+		list_del_init(&b->list);
+	return pfn_to_page(b->pfn + i);
+}
+
+/* 2^@order aligned free pages of a block that has them, or NULL. */
+static struct page *asi_pool_take(unsigned int order)
+{
+	unsigned long n = 1UL << order, flags, i;
+	struct page *page = NULL;
+	struct asi_block *b;
+
+	spin_lock_irqsave(&asi_pool_lock, flags);
+	list_for_each_entry(b, &asi_pool_blocks, list) {
+		i = bitmap_find_next_zero_area(b->map, ASI_BLOCK_PAGES, 0, n,
+					       n - 1);
+		if (i < ASI_BLOCK_PAGES) {
+			page = asi_pool_take_from(b, i, n);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&asi_pool_lock, flags);
+	return page;
+}
+
+/*
+ * A new block for the pool, and 2^@order of its pages; NULL if no block
+ * comes easily.  Its 2M are freed whole once sensitive, so that its pages
+ * come in as every page of the pool does, prepared as free by the page
+ * allocator, through asi_pool_free(); meanwhile @busy keeps it from being
+ * given back as empty.
+ */
+static struct page *asi_pool_grow(gfp_t gfp, unsigned int order)
+{
+	unsigned long n = 1UL << order, flags, i;
+	struct page *page = NULL;
+	struct asi_block *b;
+	unsigned int scope;
+
+	scope = asi_gfp_scope_begin(gfp);
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		goto out;
+	b->pooled = true;
+	b->busy = true;
+	b->used = ASI_BLOCK_PAGES;
+	bitmap_fill(b->map, ASI_BLOCK_PAGES);
+	INIT_LIST_HEAD(&b->list);
+	/* As the caller may reclaim; kernel memory, not the pool's again. */
+	page = asi_block_fill(b, gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS));
+	if (!page) {
+		kfree(b);
+		goto out;
+	}
+	spin_lock_irqsave(&asi_pool_lock, flags);
+	asi_pool_nr_pages += ASI_BLOCK_PAGES;
+	spin_unlock_irqrestore(&asi_pool_lock, flags);
+	__free_pages(page, ASI_BLOCK_ORDER);
+
+	spin_lock_irqsave(&asi_pool_lock, flags);
+	b->busy = false;
+	asi_pool_nr_blocks++;
+	page = NULL;
+	if (b->used < ASI_BLOCK_PAGES) {
+		list_add(&b->list, &asi_pool_blocks);
+		i = bitmap_find_next_zero_area(b->map, ASI_BLOCK_PAGES, 0, n,
+					       n - 1);
+		if (i < ASI_BLOCK_PAGES)
+			page = asi_pool_take_from(b, i, n);
+	}
+	spin_unlock_irqrestore(&asi_pool_lock, flags);
+out:
+	asi_gfp_scope_end(gfp, scope);
+	return page;
+}
+
+/**
+ * __asi_pool_alloc() - the pool's pages for an allocation, if it is its
+ * @gfp: the allocation's flags, scoped as the page allocator scopes them.
+ * @order: log2 of the number of pages.
+ *
+ * Called by the page allocator before its free lists, which prepares the
+ * page as it prepares its own.  May sleep to make a new block, if @gfp
+ * allows it.
+ *
+ * Return: free pages of the pool, or NULL: not for the pool, or a
+ * fallback (counted) to the page allocator's own pages.
+ */
+struct page *__asi_pool_alloc(gfp_t gfp, unsigned int order)
+{
+	struct page *page;
+
+	if (!READ_ONCE(asi_pool_taking) || !asi_pool_wants(gfp))
+		return NULL;
+	if (order < ASI_BLOCK_ORDER) {
+		page = asi_pool_take(order);
+		/*
+		 * Not from reclaim (PF_MEMALLOC): a new block would dip into
+		 * the reserves for 2M, and making it sensitive allocates and
+		 * may reclaim again, back into this allocator.
+		 */
+		if (!page && gfpflags_allow_blocking(gfp) &&
+		    !(current->flags & PF_MEMALLOC))
+			page = asi_pool_grow(gfp, order);
+		if (page)
+			return page;
+	}
+	atomic_long_inc(&asi_pool_nr_fallbacks);
+	return NULL;
+}
+
+/**
+ * __asi_pool_free() - keep freed pages in the pool, if they are its
+ * @page: the first page, prepared as free by free_pages_prepare().
+ * @order: log2 of the number of pages.
+ *
+ * Context: any, from the page allocator's free paths.
+ * Return: true if the pool took the pages: the page allocator must not.
+ */
+bool __asi_pool_free(struct page *page, unsigned int order)
+{
+	unsigned long pfn = page_to_pfn(page), flags;
+	struct asi_block *b;
+	bool empty;
+
+	/* A block with a page out is neither given back nor freed. */
+	b = xa_load(&asi_block_index, pfn >> ASI_BLOCK_ORDER);
+	if (!b || !b->pooled)
+		return false;
+	spin_lock_irqsave(&asi_pool_lock, flags);
+	if (b->used == ASI_BLOCK_PAGES && !b->busy)
+		list_add(&b->list, &asi_pool_blocks);
+	bitmap_clear(b->map, pfn - b->pfn, 1UL << order);
+	b->used -= 1UL << order;
+	asi_pool_nr_pages -= 1UL << order;
+	empty = !b->used && !b->busy;
+	spin_unlock_irqrestore(&asi_pool_lock, flags);
+	if (empty)
+		queue_delayed_work(system_wq, &asi_pool_release_work, HZ);
+	return true;
+}
+
+/**
+ * __asi_pool_holds() - is @page in a block of the pool?
+ * @page: any page.
+ *
+ * Return: true if it is, handed out or free.
+ */
+bool __asi_pool_holds(struct page *page)
+{
+	struct asi_block *b = xa_load(&asi_block_index,
+				      page_to_pfn(page) >> ASI_BLOCK_ORDER);
+
+	return b && b->pooled;
+}
+
+/*
+ * Give empty block @b, out of the list and the index, back to the page
+ * allocator: cleared first, since mapped again its old contents would be
+ * every restricted space's.  Leaked, with a warning, if it cannot be
+ * mapped again.
+ */
+static void asi_pool_give_back(struct asi_block *b)
+{
+	struct page *page = pfn_to_page(b->pfn);
+	unsigned long flags;
+
+	/* Its pages are free: KASAN has them poisoned. */
+	kasan_disable_current();
+	memset(page_address(page), 0, PAGE_SIZE << ASI_BLOCK_ORDER);
+	kasan_enable_current();
+	spin_lock_irqsave(&asi_pool_lock, flags);
+	asi_pool_nr_blocks--;
+	spin_unlock_irqrestore(&asi_pool_lock, flags);
+	if (WARN(asi_set_sensitive(page_address(page), ASI_BLOCK_PAGES, false),
+		 "%s(): cannot map a block of the pool again, leaking it\n",
+		 __func__))
+		goto out;
+	free_prepared_pages(page, ASI_BLOCK_ORDER);
+	spin_lock_irqsave(&asi_pool_lock, flags);
+	asi_pool_nr_released++;
+	spin_unlock_irqrestore(&asi_pool_lock, flags);
+out:
+	kfree(b);
+}
+
+/**
+ * asi_pool_release_empty() - give the pool's empty blocks back now
+ *
+ * What the pool's delayed work does a second after a block empties.
+ *
+ * Context: process context, may sleep.
+ * Return: how many blocks were given back.
+ */
+VISIBLE_IF_KUNIT unsigned long asi_pool_release_empty(void)
+{
+	struct asi_block *b, *found;
+	unsigned long flags, n = 0;
+
+	for (;;) {
+		found = NULL;
+		spin_lock_irqsave(&asi_pool_lock, flags);
+		list_for_each_entry(b, &asi_pool_blocks, list) {
+			if (!b->used) {
+				found = b;
+				list_del_init(&b->list);
+				b->busy = true;
+				break;
+			}
+		}
+		spin_unlock_irqrestore(&asi_pool_lock, flags);
+		if (!found)
+			return n;
+		xa_erase(&asi_block_index, found->pfn >> ASI_BLOCK_ORDER);
+		asi_pool_give_back(found);
+		n++;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_pool_release_empty);
+
+static void asi_pool_release_fn(struct work_struct *work)
+{
+	asi_pool_release_empty();
+}
+
+/**
+ * asi_pool_get_stats() - the pool's counters
+ * @st: filled in.
+ */
+VISIBLE_IF_KUNIT void asi_pool_get_stats(struct asi_pool_stats *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&asi_pool_lock, flags);
+	st->blocks = asi_pool_nr_blocks;
+	st->pages = asi_pool_nr_pages;
+	st->released = asi_pool_nr_released;
+	spin_unlock_irqrestore(&asi_pool_lock, flags);
+	st->fallbacks = atomic_long_read(&asi_pool_nr_fallbacks);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_pool_get_stats);
+
+static int asi_pool_show(struct seq_file *m, void *v)
+{
+	struct asi_pool_stats st;
+
+	asi_pool_get_stats(&st);
+	seq_printf(m, "blocks %lu\npages %lu\nfallbacks %lu\nreleased %lu\n",
+		   st.blocks, st.pages, st.fallbacks, st.released);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_pool);
+
+/**
+ * asi_pool_set_taking() - whether user mappings' memory comes from the pool
+ * @on: from now on, or not.
+ *
+ * Pages the pool already handed out come back to it either way.  With ASI
+ * off this does nothing.  The first call makes /sys/kernel/debug/asi/pool,
+ * the counters of asi_pool_get_stats().
+ *
+ * Context: process context, may sleep.
+ * Return: the setting before.
+ */
+bool asi_pool_set_taking(bool on)
+{
+	static bool debugfs_done;
+	struct dentry *root;
+
+	if (!asi_enabled())
+		return false;
+	static_branch_enable(&asi_pool_key);
+	if (IS_ENABLED(CONFIG_DEBUG_FS) && !xchg(&debugfs_done, true)) {
+		root = debugfs_lookup("asi", NULL) ?:
+		       debugfs_create_dir("asi", NULL);
+		debugfs_create_file("pool", 0400, root, NULL, &asi_pool_fops);
+		dput(root);
+	}
+	return xchg(&asi_pool_taking, on);
+}
+EXPORT_SYMBOL_GPL(asi_pool_set_taking);
 
 /**
  * asi_get_class_stats() - read the counters of a class

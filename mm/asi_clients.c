@@ -133,6 +133,16 @@ static int __init asi_clients_setup(void)
 	asi_client_setup(ASI_CLASS_KVM, &asi_kvm_ops, asi_kvm_param,
 			 &asi_kvm_key,
 			 "guests run restricted, entered before each VM entry");
+	/*
+	 * What one process or guest must not reach of another: their memory,
+	 * which the restricted spaces would otherwise map through the direct
+	 * map.
+	 */
+	if (static_branch_unlikely(&asi_userspace_key) ||
+	    static_branch_unlikely(&asi_kvm_key)) {
+		asi_pool_set_taking(true);
+		pr_info("user memory is sensitive: anonymous memory, the page cache, tmpfs, pipe buffers and so guests' memory come from 2M blocks no restricted space maps\n");
+	}
 	return 0;
 }
 subsys_initcall(asi_clients_setup);

@@ -158,7 +158,26 @@ unsigned long asi_arch_check_tables(pgd_t *pgd);
 /* mm/asi_clients.c: create the userspace-class domain of current's mm. */
 int asi_userspace_prepare(struct mm_struct *mm);
 
+/**
+ * struct asi_pool_stats - the counters of the pool of user memory
+ * @blocks: blocks in the pool.
+ * @pages: pages of them handed out (and of blocks being filled).
+ * @fallbacks: user allocations the pool could not serve, handed out by
+ *	the page allocator from its own pages, not sensitive.
+ * @released: blocks given back to the page allocator.
+ */
+struct asi_pool_stats {
+	unsigned long blocks;
+	unsigned long pages;
+	unsigned long fallbacks;
+	unsigned long released;
+};
+
 #if IS_ENABLED(CONFIG_KUNIT)
+bool asi_pool_wants(gfp_t gfp);
+unsigned long asi_pool_release_empty(void);
+void asi_pool_get_stats(struct asi_pool_stats *st);
+
 /*
  * Seams: with KUnit, a static stub can replace each of these, to inject a
  * failure or to leave out exactly one of the flushes the core issues.

@@ -161,6 +161,54 @@ int asi_get_class_stats(enum asi_class_id class_id, struct asi_class_stats *stat
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order);
 void asi_free_sensitive_pages(struct page *page, unsigned int order);
 
+/* The pool of user memory (mm/asi.c), and the page allocator's side. */
+DECLARE_STATIC_KEY_FALSE(asi_pool_key);
+bool asi_pool_set_taking(bool on);
+struct page *__asi_pool_alloc(gfp_t gfp, unsigned int order);
+bool __asi_pool_free(struct page *page, unsigned int order);
+bool __asi_pool_holds(struct page *page);
+void free_prepared_pages(struct page *page, unsigned int order);
+
+/**
+ * asi_pool_alloc() - free pages of the pool, for an allocation of its
+ * @gfp: the allocation's flags.
+ * @order: log2 of the number of pages.
+ *
+ * The page allocator's first step: the pages, which it prepares as it
+ * prepares its own, or NULL to go on with its free lists.
+ */
+static inline struct page *asi_pool_alloc(gfp_t gfp, unsigned int order)
+{
+	if (static_branch_unlikely(&asi_pool_key))
+		return __asi_pool_alloc(gfp, order);
+	return NULL;
+}
+
+/**
+ * asi_pool_free() - keep pages prepared as free, if they are the pool's
+ * @page: the first page.
+ * @order: log2 of the number of pages.
+ *
+ * Return: true if the pool took them: the page allocator must not.
+ */
+static inline bool asi_pool_free(struct page *page, unsigned int order)
+{
+	if (static_branch_unlikely(&asi_pool_key))
+		return __asi_pool_free(page, order);
+	return false;
+}
+
+/**
+ * asi_pool_holds() - is @page in the pool, handed out or free?
+ * @page: any page.
+ *
+ * Return: true if it is.
+ */
+static inline bool asi_pool_holds(struct page *page)
+{
+	return static_branch_unlikely(&asi_pool_key) && __asi_pool_holds(page);
+}
+
 /**
  * asi_exit_because() - leave the restricted address space, for @reason
  * @reason: why: what the asi_exit tracepoint reports.
@@ -375,6 +423,20 @@ static inline void asi_free_sensitive_pages(struct page *page,
 {
 	__free_pages(page, order);
 }
+
+static inline bool asi_pool_set_taking(bool on) { return false; }
+
+static inline struct page *asi_pool_alloc(gfp_t gfp, unsigned int order)
+{
+	return NULL;
+}
+
+static inline bool asi_pool_free(struct page *page, unsigned int order)
+{
+	return false;
+}
+
+static inline bool asi_pool_holds(struct page *page) { return false; }
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
