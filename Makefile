@@ -67,7 +67,7 @@ VMX_RUN = BOCHS_CPUS=2 BOCHS_INITRD=$(BUILD)/user/initramfs-kvm.cpio \
 VMX_LOG = $(BUILD)/x86/bochs-$(PCID_CPU)-user/serial.log
 
 .DEFAULT_GOAL := kunit
-.PHONY: kunit x86 user x86-user check tree checkpatch patches clean help
+.PHONY: kunit x86 user x86-user bench check tree checkpatch patches clean help
 
 help:
 	@echo 'make kunit     build UML with ASI and run the KUnit suites (default)'
@@ -78,6 +78,9 @@ help:
 	@echo '               userspace and KVM classes on (tools/asi/user/)'
 	@echo 'make x86-user  the same on x86_64 in QEMU (4 CPUs, emulated SVM),'
 	@echo '               with a KVM guest and KVM selftests'
+	@echo 'make bench     what ASI costs: benchmarks in the kernel and in a'
+	@echo '               userspace, ASI on and asi=off, on UML, x86 in QEMU'
+	@echo '               and Bochs (PCID); a table, and build/results/bench.*'
 	@echo 'make check     the pre-submit gate: UML and x86_64 with ASI on,'
 	@echo '               booted with asi=off (and mitigations=off), built'
 	@echo '               with ASI=n, and checkpatch --strict; ends with'
@@ -116,6 +119,14 @@ x86-user: x86
 	$(USER_BUILD)
 	$(USER_RUN) x86 $(BUILD)/x86 $(USER_IMG) $(BUILD)/user/results \
 		x86-user on $(USER_ON)
+
+# What ASI costs: the UML and x86 kernels of make kunit and make x86
+# (built, not run) booted with their benchmarks, ASI on and asi=off.
+bench: tree
+	ASI_KUNIT_BUILD_ONLY=1 $(RUN_UM) $(BUILD)/um $(KUNIT_UM)
+	$(BUILD_X86) $(BUILD)/x86 $(KUNIT_X86)
+	$(USER_BUILD)
+	bash $(CURDIR)/tools/asi/bench.sh $(CURDIR) $(BUILD)
 
 # Every step runs even if an earlier one failed; tally.py adds up the KUnit
 # cases of all runs and fails the target if anything failed.  Each run's

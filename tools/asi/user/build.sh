@@ -104,6 +104,7 @@ done
 install -m 755 "$HERE/init" "$ROOT/init"
 cc_if_newer "$ROOT/bin/workload" "$HERE/workload.c" -- -pthread -Wall
 cc_if_newer "$ROOT/bin/kvm_guest" "$HERE/kvm_guest.c" -- -Wall
+cc_if_newer "$ROOT/bin/bench" "$HERE/bench.c" -- -Wall
 
 # The mm selftests: local_config.h is what their Makefile generates
 # without liburing.
@@ -152,7 +153,7 @@ SMALL=$OUT/root-kvm
 rm -rf "$SMALL"
 mkdir -p "$SMALL"/{proc,sys,dev,tmp,selftests,kvm}
 cp -a "$ROOT/bin" "$ROOT/init" "$SMALL/"
-rm "$SMALL/bin/workload"
+rm "$SMALL/bin/workload" "$SMALL/bin/bench"
 : > "$SMALL/selftests/list"
 : > "$SMALL/selftests/skip-um"
 : > "$SMALL/kvm/list"
