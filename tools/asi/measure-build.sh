@@ -5,8 +5,9 @@
 # default) or `make x86`:
 #   cold: the target into an empty BUILD directory (unpack, patch,
 #         configure, build, boot, run),
-#   warm: `touch mm/asi.c` and the target again.
-# Usage: tools/asi/measure-build.sh [kunit|x86] [BUILD_DIR]
+#   warm: `touch mm/asi.c` and the target again, RUNS times (default 3),
+#         and the median of those.
+# Usage: [RUNS=n] tools/asi/measure-build.sh [kunit|x86] [BUILD_DIR]
 # BUILD_DIR defaults to a temporary directory, removed at the end.
 # Do not edit the repository while it runs: the tree links to it.
 
@@ -21,21 +22,30 @@ if [ -n "$given" ] && [ -e "$given" ] && [ -n "$(ls -A "$given")" ]; then
 fi
 build=${given:-$(mktemp -d /tmp/asi-measure.XXXXXX)}
 
+runs=${RUNS:-3}
+# run NAME: time one make of the target; its seconds in $secs.
 run() {
 	local start end
 	start=$(date +%s.%N)
 	make --no-print-directory "$target" BUILD="$build" > "$build.$1.log" 2>&1 ||
 		{ echo "$1: make $target failed, see $build.$1.log"; exit 1; }
 	end=$(date +%s.%N)
-	printf '%s make %s: %.1f s (%s)\n' "$1" "$target" \
-		"$(echo "$end - $start" | bc)" \
+	secs=$(echo "$end - $start" | bc)
+	printf '%s make %s: %.1f s (%s)\n' "$1" "$target" "$secs" \
 		"$(grep -o 'Ran [0-9]* tests.*' "$build.$1.log" | tail -1)"
 }
 
 echo "cores: $(nproc), jobs: ${JOBS:-$(nproc)}"
 run cold
-touch mm/asi.c
-run warm
+warm=()
+for i in $(seq "$runs"); do
+	touch mm/asi.c
+	run "warm$i"
+	warm+=("$secs")
+done
+printf 'warm make %s, touch mm/asi.c: median %.1f s of %d runs\n' "$target" \
+	"$(printf '%s\n' "${warm[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" \
+	"$runs"
 # The suites' own duration, from the kernel's timestamps (UML time).
 log=$(find "$build" -maxdepth 2 -name test.log | head -1)
 if [ -n "$log" ]; then
