@@ -43,8 +43,8 @@
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
-#include <linux/kasan.h>
 #include <linux/instrumentation.h>
+#include <linux/kasan.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
@@ -1906,28 +1906,6 @@ static void asi_block_free(struct asi_block *b, struct page *page,
 	kfree(b);
 }
 
-/**
- * asi_alloc_sensitive_pages() - allocate memory no restricted space maps
- * @gfp: allocation flags.
- * @order: log2 of the number of pages.
- *
- * The pages are removed from every restricted page table and from the
- * global TLB entries of the normal one, so that no restricted address
- * space can reach them, even speculatively; an access from inside a domain
- * faults and leaves ASI (asi_handle_fault()).  With ASI off this is
- * alloc_pages().  Allocations smaller than 2M share blocks of 2M that are
- * sensitive whole, so that the direct map keeps its large leaves (see
- * above); their pages are not a compound page, and each has a reference.
- *
- * Taking pages out of the restricted tables edits page tables and
- * interrupts every CPU to flush them, which an atomic caller cannot wait
- * for: @gfp must allow blocking.  Without __GFP_FS or __GFP_IO every
- * allocation on the way, the backend's included, keeps to that too.
- *
- * Context: process context, may sleep.
- * Return: the first page, or NULL; NULL with a warning for a @gfp that
- * does not allow blocking.
- */
 /*
  * Making memory sensitive allocates (page tables, the index) with
  * GFP_KERNEL: within what @gfp allows, through the task's allocation
@@ -1950,6 +1928,28 @@ static void asi_gfp_scope_end(gfp_t gfp, unsigned int scope)
 		memalloc_nofs_restore(scope);
 }
 
+/**
+ * asi_alloc_sensitive_pages() - allocate memory no restricted space maps
+ * @gfp: allocation flags.
+ * @order: log2 of the number of pages.
+ *
+ * The pages are removed from every restricted page table and from the
+ * global TLB entries of the normal one, so that no restricted address
+ * space can reach them, even speculatively; an access from inside a domain
+ * faults and leaves ASI (asi_handle_fault()).  With ASI off this is
+ * alloc_pages().  Allocations smaller than 2M share blocks of 2M that are
+ * sensitive whole, so that the direct map keeps its large leaves (see
+ * above); their pages are not a compound page, and each has a reference.
+ *
+ * Taking pages out of the restricted tables edits page tables and
+ * interrupts every CPU to flush them, which an atomic caller cannot wait
+ * for: @gfp must allow blocking.  Without __GFP_FS or __GFP_IO every
+ * allocation on the way, the backend's included, keeps to that too.
+ *
+ * Context: process context, may sleep.
+ * Return: the first page, or NULL; NULL with a warning for a @gfp that
+ * does not allow blocking.
+ */
 struct page *asi_alloc_sensitive_pages(gfp_t gfp, unsigned int order)
 {
 	struct page *page = NULL;
@@ -2022,7 +2022,7 @@ EXPORT_SYMBOL_GPL(asi_free_sensitive_pages);
 /*
  * The pool: the memory of user mappings, sensitive.
  *
- * With a client class on (asi_pool_start()), what the page allocator
+ * With a client class on (asi_pool_set_taking()), what the page allocator
  * hands out for user mappings (asi_pool_wants(): anonymous memory, the
  * page cache, tmpfs, pipe buffers, and so a guest's memory, which is its
  * VMM's) comes from blocks that are sensitive whole, like the blocks

@@ -174,7 +174,9 @@ void free_prepared_pages(struct page *page, unsigned int order);
  * @gfp: the allocation's flags.
  * @order: log2 of the number of pages.
  *
- * The page allocator's first step: the pages, which it prepares as it
+ * The page allocator's first step, before its free lists.
+ *
+ * Return: free pages of the pool, which the page allocator prepares as it
  * prepares its own, or NULL to go on with its free lists.
  */
 static inline struct page *asi_pool_alloc(gfp_t gfp, unsigned int order)
