@@ -98,7 +98,7 @@ tree:
 	@bash tools/asi/mktree.sh $(CURDIR) $(TREE)
 
 kunit: tree
-	$(RUN_UM) $(UM_BUILD) $(KUNIT_UM_MAIN)
+	ASI_KUNIT_SPLIT=1 $(RUN_UM) $(UM_BUILD) $(KUNIT_UM_MAIN)
 
 # EMU=bochs: boot it under Bochs on a CPU with PCID and INVPCID instead.
 ifeq ($(EMU),bochs)

@@ -10,6 +10,9 @@
 # `kunit.py run` also runs `make olddefconfig` before every build (Kbuild's
 # own syncconfig does that job when a Kconfig file changes) and builds
 # compile_commands.json: about 7 s of a warm rebuild on 2 cores.
+# `kunit.py config` is skipped when its inputs (the options, the files they
+# name and .config) are what they were after its last run: it would find
+# nothing to do, in a Python start-up's time.
 #
 # Usage: kunit-run.sh TREE JOBS ARCH BUILD_DIR [config options] [-- exec options]
 # With ASI_KUNIT_BUILD_ONLY=1 it stops after the build (another runner,
@@ -29,7 +32,36 @@ done
 [ $# -gt 0 ] && shift
 
 cd "$tree"
-./tools/testing/kunit/kunit.py config "${common[@]}" --build_dir="$build"
+
+# config_id: what `kunit.py config` reads: its options, the content of
+# every file or directory (its .kunitconfig) an option names, its own
+# per-architecture fragments, the kernel source it came with (mktree.sh's
+# .asi-base) and .config.
+config_id() {
+	local a f
+
+	for a in "${common[@]}"; do
+		echo "$a"
+		f=${a#*=}
+		[ -d "$f" ] && f=$f/.kunitconfig
+		if [ -f "$f" ]; then
+			sha256sum < "$f"
+		fi
+	done
+	cat .asi-base tools/testing/kunit/configs/arch_*.config 2>/dev/null |
+		sha256sum
+	if [ -f "$build/.config" ]; then
+		sha256sum < "$build/.config"
+	fi
+}
+
+stamp=$build/.asi-kunit-config
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(config_id)" ]; then
+	rm -f "$stamp"
+	./tools/testing/kunit/kunit.py config "${common[@]}" --build_dir="$build"
+	config_id > "$stamp"
+fi
+
 echo "Building with: make ARCH=$arch O=$build --jobs=$jobs all"
 # objtool only warns, about noinstr code calling what may be traced among
 # other things: a warning fails the run here.  vmlinux.o goes, so that the
@@ -41,4 +73,22 @@ if grep -q 'objtool: ' "$build/make.log"; then
 	exit 1
 fi
 [ "${ASI_KUNIT_BUILD_ONLY:-0}" = 1 ] && exit 0
+
+# ASI_KUNIT_SPLIT=1 (make kunit, UML, no exec options): UML runs on one
+# CPU, so the cases KUnit calls slow run in a second kernel on the other
+# core, at the same time as the rest; both kernels' results are printed,
+# and the run fails if either does.  make check runs all cases in one
+# kernel, which also checks for reports printed after the slow cases.
+if [ "${ASI_KUNIT_SPLIT:-0}" = 1 ] && [ "$arch" = um ] && [ $# = 0 ]; then
+	"$build/linux" mem=1G console=tty kunit_shutdown=halt kunit.enable=1 \
+		'kunit.filter=speed<=slow' < /dev/null > "$build/test-slow.log" 2>&1 &
+	slow=$!
+	rc=0
+	./tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$build" \
+		--filter 'speed>slow' || rc=$?
+	wait "$slow" || true
+	echo "The slow cases, from the second kernel ($build/test-slow.log):"
+	./tools/testing/kunit/kunit.py parse "$build/test-slow.log" || rc=$?
+	exit "$rc"
+fi
 exec ./tools/testing/kunit/kunit.py exec "${common[@]}" --build_dir="$build" "$@"
