@@ -166,6 +166,7 @@ check: tree
 		--kernel_args nogbpages --kernel_args asi_kunit.expect=on \
 		2>&1 | tee $(RESULTS)/x86-nogbpages.log
 	-@cp $(BUILD)/x86/test.log $(RESULTS)/x86-nogbpages.ktap
+	-$(BUILD_X86) $(BUILD)/x86 $(KUNIT_X86)
 	-$(BOCHS_RUN) $(PCID_CPU) $(BOCHS_TIMEOUT) $(BOCHS_ARGS) asi_kunit.expect=on \
 		2>&1 | tee $(RESULTS)/x86-pcid.log
 	-@cp $(BUILD)/x86/bochs-$(PCID_CPU)/serial.log $(RESULTS)/x86-pcid.ktap

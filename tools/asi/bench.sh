@@ -39,7 +39,8 @@ ON="asi_userspace=on asi_kvm=on"
 # loglevel=7: the in-kernel figures are pr_info(), and the runs boot quiet.
 BENCH="asi_kunit.bench=1 asi_user.only=bench loglevel=7"
 
-for f in "$BUILD/um/linux" "$BUILD/x86/arch/x86/boot/bzImage" "$USER_IMG"; do
+for f in "$BUILD/um/linux" "$BUILD/x86/vmlinux" "$BUILD/x86/arch/x86/boot/bzImage" \
+	"$USER_IMG"; do
 	[ -e "$f" ] || die "no $f (the Makefile builds it first)"
 done
 

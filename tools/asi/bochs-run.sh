@@ -78,7 +78,7 @@ BZIMAGE=$BUILD/arch/x86/boot/bzImage
 [[ $CPUS =~ ^[1-9][0-9]*$ ]] || die "bad BOCHS_CPUS '$CPUS'"
 [[ $IPS =~ ^[1-9][0-9]*$ ]] || die "bad BOCHS_IPS '$IPS'"
 [ -f "$KUNIT_PY" ] || die "no kunit.py at $KUNIT_PY: is $TREE a kernel tree?"
-[ -f "$BZIMAGE" ] || die "no kernel at $BZIMAGE: build it first (make x86)"
+[ -f "$BZIMAGE" ] || die "no kernel at $BZIMAGE: build it first (make x86 EMU=bochs)"
 
 need_install() {
 	local c

@@ -13,6 +13,10 @@
 # `kunit.py config` is skipped when its inputs (the options, the files they
 # name and .config) are what they were after its last run: it would find
 # nothing to do, in a Python start-up's time.
+# x86_64 under QEMU boots vmlinux through its PVH entry point, so the run
+# builds `make vmlinux` (no compressed bzImage) and removes an old bzImage,
+# which would no longer match; a build-only run (for Bochs, which needs
+# the bzImage) builds `all`.
 #
 # Usage: kunit-run.sh TREE JOBS ARCH BUILD_DIR [config options] [-- exec options]
 # With ASI_KUNIT_BUILD_ONLY=1 it stops after the build (another runner,
@@ -62,11 +66,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(config_id)" ]; then
 	config_id > "$stamp"
 fi
 
-echo "Building with: make ARCH=$arch O=$build --jobs=$jobs all"
+target=all
+if [ "$arch" = x86_64 ] && [ "${ASI_KUNIT_BUILD_ONLY:-0}" != 1 ]; then
+	target=vmlinux
+	rm -f "$build/arch/x86/boot/bzImage"
+fi
+echo "Building with: make ARCH=$arch O=$build --jobs=$jobs $target"
 # objtool only warns, about noinstr code calling what may be traced among
 # other things: a warning fails the run here.  vmlinux.o goes, so that the
 # next build links (and checks) it again instead of passing unchecked.
-make ARCH="$arch" O="$build" --jobs="$jobs" all 2>&1 | tee "$build/make.log"
+make ARCH="$arch" O="$build" --jobs="$jobs" $target 2>&1 | tee "$build/make.log"
 if grep -q 'objtool: ' "$build/make.log"; then
 	rm -f "$build/vmlinux.o"
 	echo "kunit-run: objtool warned (above): failing" >&2

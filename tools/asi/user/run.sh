@@ -38,7 +38,8 @@ um)
 		< /dev/null > "$KTAP" 2>&1 || true
 	;;
 x86)
-	K=$BUILD_DIR/arch/x86/boot/bzImage
+	# vmlinux, through its PVH entry point, as make x86 boots it.
+	K=$BUILD_DIR/vmlinux
 	[ -f "$K" ] || die "no $K"
 	command -v qemu-system-x86_64 >/dev/null || die "no qemu-system-x86_64"
 	# QEMU's software emulation hands the guest the host's own TSC.
