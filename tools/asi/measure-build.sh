@@ -4,39 +4,64 @@
 # Time the developer loop on this machine, for `make kunit` (UML, the
 # default) or `make x86`:
 #   cold: the target into an empty BUILD directory (unpack, patch,
-#         configure, build, boot, run),
+#         configure, build, boot, run): to its first KUnit result, and
+#         to its end,
 #   warm: `touch mm/asi.c` and the target again, RUNS times (default 3),
 #         and the median of those.
+# Packages are not part of it: the first make on a fresh machine installs
+# them (mktree.sh, as root), which takes what the mirror takes.
 # Usage: [RUNS=n] tools/asi/measure-build.sh [kunit|x86] [BUILD_DIR]
-# BUILD_DIR defaults to a temporary directory, removed at the end.
+# BUILD_DIR defaults to a temporary directory, removed at the end.  A
+# given one is left as it is: if new or empty, the cold run goes there;
+# if it holds a build already (make's BUILD=, e.g. build), only the warm
+# runs are made, in it.
 # Do not edit the repository while it runs: the tree links to it.
 
 set -euo pipefail
+# EPOCHREALTIME with a decimal point, for bc.
+export LC_ALL=C
 cd "$(dirname "$0")/../.."
 
 target=${1:-kunit}
 given=${2:-}
+case $target in kunit|x86) ;; *) echo "measure-build: kunit or x86, not '$target'" >&2; exit 2 ;; esac
+cold=1
 if [ -n "$given" ] && [ -e "$given" ] && [ -n "$(ls -A "$given")" ]; then
-	echo "measure-build: $given is not empty; give a new directory" >&2
-	exit 2
+	cold=0
+	given=$(cd "$given" && pwd)
 fi
 build=${given:-$(mktemp -d /tmp/asi-measure.XXXXXX)}
 
 runs=${RUNS:-3}
-# run NAME: time one make of the target; its seconds in $secs.
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "measure-build: bad RUNS '$runs'" >&2; exit 2; }
+# run NAME: time one make of the target; its seconds in $secs, and those
+# to its first KUnit result (kunit.py's first [PASSED], [SKIPPED] or
+# [FAILED] line) in $first.  Each output line is stamped as it comes.
 run() {
-	local start end
-	start=$(date +%s.%N)
-	make --no-print-directory "$target" BUILD="$build" > "$build.$1.log" 2>&1 ||
-		{ echo "$1: make $target failed, see $build.$1.log"; exit 1; }
-	end=$(date +%s.%N)
-	secs=$(echo "$end - $start" | bc)
-	printf '%s make %s: %.1f s (%s)\n' "$1" "$target" "$secs" \
-		"$(grep -o 'Ran [0-9]* tests.*' "$build.$1.log" | tail -1)"
+	local start line t rc=0
+
+	first=
+	start=$EPOCHREALTIME
+	make --no-print-directory "$target" BUILD="$build" 2>&1 |
+	while IFS= read -r line; do
+		printf '%s %s\n' "$EPOCHREALTIME" "$line"
+	done > "$build/measure-$1.log" || rc=$?
+	secs=$(echo "$EPOCHREALTIME - $start" | bc)
+	[ "$rc" = 0 ] || { echo "$1: make $target failed, see $build/measure-$1.log"; exit 1; }
+	t=$(grep -m1 -E '\[(PASSED|SKIPPED|FAILED)\]' "$build/measure-$1.log" | cut -d' ' -f1)
+	[ -n "$t" ] && first=$(echo "$t - $start" | bc)
+	printf '%s make %s: %.1f s, first result after %.1f s (%s)\n' "$1" \
+		"$target" "$secs" "${first:-0}" \
+		"$(grep -o 'Ran [0-9]* tests.*' "$build/measure-$1.log" | paste -sd ';')"
 }
 
 echo "cores: $(nproc), jobs: ${JOBS:-$(nproc)}"
-run cold
+if [ "$cold" = 1 ]; then
+	run cold
+else
+	echo "$build holds a build: warm runs only"
+	run refresh
+fi
 warm=()
 for i in $(seq "$runs"); do
 	touch mm/asi.c
@@ -46,9 +71,10 @@ done
 printf 'warm make %s, touch mm/asi.c: median %.1f s of %d runs\n' "$target" \
 	"$(printf '%s\n' "${warm[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" \
 	"$runs"
-# The suites' own duration, from the kernel's timestamps (UML time).
-log=$(find "$build" -maxdepth 2 -name test.log | head -1)
-if [ -n "$log" ]; then
+# The suites' own duration, from the kernel's timestamps (UML time), in
+# each kernel of the last run (make kunit runs the slow cases in a second).
+case $target in kunit) out=$build/um ;; x86) out=$build/x86 ;; esac
+for log in $(find "$out" -maxdepth 1 -name 'test*.log' | sort); do
 	python3 - "$log" <<'PY'
 import re, sys
 start = end = None
@@ -64,5 +90,5 @@ for line in open(sys.argv[1], errors='replace'):
 if start is not None and end is not None:
     print(f'suites: {end - start:.3f} s of kernel time, from {sys.argv[1]}')
 PY
-fi
-[ -n "$given" ] || rm -rf "$build" "$build".*.log
+done
+[ -n "$given" ] || rm -rf "$build"
