@@ -46,6 +46,7 @@
 #include <linux/instrumentation.h>
 #include <linux/kasan.h>
 #include <linux/lockdep.h>
+#include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -2054,6 +2055,46 @@ DEFINE_STATIC_KEY_FALSE(asi_pool_key);
 static bool asi_pool_taking;
 /* The pool's blocks that have free pages; their counts; @busy. */
 static DEFINE_SPINLOCK(asi_pool_lock);
+
+/*
+ * Which 2M of memory hold a block of the pool, a bit each, for the pfns
+ * below max_pfn when the pool first took pages: so that freeing a page
+ * that is not the pool's, nearly every free the page allocator makes
+ * while the pool is on, returns without a look into the index (an RCU
+ * read section, which lockdep makes cost the teardown of an mm with no
+ * domain about 8 % on Bochs).  A bit is set before any page of its block
+ * can be freed into the pool, and cleared once the block left the index,
+ * before its pages go back to the page allocator: a stale set bit only
+ * sends a free to the index.  Pages above the map (memory added later)
+ * always go to the index.
+ */
+static unsigned long *asi_pool_map;
+static unsigned long asi_pool_map_bits;
+
+/* Can the page at @pfn be in a block of the pool?  False is certain. */
+VISIBLE_IF_KUNIT bool asi_pool_may_hold(unsigned long pfn)
+{
+	unsigned long i = pfn >> ASI_BLOCK_ORDER;
+
+	/* Pairs with the release in asi_pool_set_taking(): map, then size. */
+	return i >= smp_load_acquire(&asi_pool_map_bits) ||
+	       test_bit(i, asi_pool_map);
+}
+EXPORT_SYMBOL_IF_KUNIT(asi_pool_may_hold);
+
+/* Mark or unmark the block at @pfn in the map, if the map covers it. */
+static void asi_pool_map_set(unsigned long pfn, bool in)
+{
+	unsigned long i = pfn >> ASI_BLOCK_ORDER;
+
+	if (i >= READ_ONCE(asi_pool_map_bits))
+		return;
+	if (in)
+		set_bit(i, asi_pool_map);
+	else
+		clear_bit(i, asi_pool_map);
+}
+
 static LIST_HEAD(asi_pool_blocks);
 static unsigned long asi_pool_nr_blocks, asi_pool_nr_pages;
 static unsigned long asi_pool_nr_released;
@@ -2145,6 +2186,11 @@ static struct page *asi_pool_grow(gfp_t gfp, unsigned int order)
 		kfree(b);
 		goto out;
 	}
+	/*
+	 * Before its pages come in: the lock orders it before any CPU takes
+	 * one, and whoever frees a page later got it from that CPU.
+	 */
+	asi_pool_map_set(b->pfn, true);
 	spin_lock_irqsave(&asi_pool_lock, flags);
 	asi_pool_nr_pages += ASI_BLOCK_PAGES;
 	spin_unlock_irqrestore(&asi_pool_lock, flags);
@@ -2216,6 +2262,8 @@ bool __asi_pool_free(struct page *page, unsigned int order)
 	struct asi_block *b;
 	bool empty;
 
+	if (!asi_pool_may_hold(pfn))
+		return false;
 	/* A block with a page out is neither given back nor freed. */
 	b = xa_load(&asi_block_index, pfn >> ASI_BLOCK_ORDER);
 	if (!b || !b->pooled)
@@ -2241,9 +2289,12 @@ bool __asi_pool_free(struct page *page, unsigned int order)
  */
 bool __asi_pool_holds(struct page *page)
 {
-	struct asi_block *b = xa_load(&asi_block_index,
-				      page_to_pfn(page) >> ASI_BLOCK_ORDER);
+	unsigned long pfn = page_to_pfn(page);
+	struct asi_block *b;
 
+	if (!asi_pool_may_hold(pfn))
+		return false;
+	b = xa_load(&asi_block_index, pfn >> ASI_BLOCK_ORDER);
 	return b && b->pooled;
 }
 
@@ -2305,6 +2356,7 @@ VISIBLE_IF_KUNIT unsigned long asi_pool_release_empty(void)
 		if (!found)
 			return n;
 		xa_erase(&asi_block_index, found->pfn >> ASI_BLOCK_ORDER);
+		asi_pool_map_set(found->pfn, false);
 		asi_pool_give_back(found);
 		n++;
 	}
@@ -2362,6 +2414,19 @@ bool asi_pool_set_taking(bool on)
 
 	if (!asi_enabled())
 		return false;
+	mutex_lock(&asi_blocks_lock);
+	if (on && !asi_pool_map) {
+		unsigned long bits = DIV_ROUND_UP(max_pfn, ASI_BLOCK_PAGES);
+
+		/* Without it every free looks into the index: slower only. */
+		asi_pool_map = kvcalloc(BITS_TO_LONGS(bits), sizeof(long),
+					GFP_KERNEL);
+		if (asi_pool_map) {
+			/* The map, then its size: asi_pool_may_hold(). */
+			smp_store_release(&asi_pool_map_bits, bits);
+		}
+	}
+	mutex_unlock(&asi_blocks_lock);
 	static_branch_enable(&asi_pool_key);
 	if (IS_ENABLED(CONFIG_DEBUG_FS) && !xchg(&debugfs_done, true)) {
 		root = debugfs_lookup("asi", NULL) ?:

@@ -176,6 +176,7 @@ struct asi_pool_stats {
 #if IS_ENABLED(CONFIG_KUNIT)
 bool asi_pool_wants(gfp_t gfp);
 unsigned long asi_pool_release_empty(void);
+bool asi_pool_may_hold(unsigned long pfn);
 void asi_pool_get_stats(struct asi_pool_stats *st);
 
 /*

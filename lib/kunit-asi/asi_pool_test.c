@@ -97,7 +97,9 @@ static void pool_user_page_sensitive(struct kunit *test)
 
 /*
  * A freed user page stays in the pool and is handed out again; the block
- * goes back to the page allocator once empty, and only then.
+ * goes back to the page allocator once empty, and only then.  The map of
+ * the pool's blocks has the block while it is the pool's, and not after:
+ * frees of its pages skip the index again.
  */
 static void pool_free_keeps_then_gives_back(struct kunit *test)
 {
@@ -114,6 +116,7 @@ static void pool_free_keeps_then_gives_back(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.blocks - st0.blocks, 1);
 	KUNIT_EXPECT_EQ(test, st.pages - st0.pages, 2);
 
+	KUNIT_EXPECT_TRUE(test, asi_pool_may_hold(page_to_pfn(a)));
 	__free_page(a);
 	KUNIT_EXPECT_TRUE(test, asi_pool_holds(a));
 	KUNIT_EXPECT_EQ(test, pool_stats().pages - st0.pages, 1);
@@ -131,6 +134,7 @@ static void pool_free_keeps_then_gives_back(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.blocks, st0.blocks);
 	KUNIT_EXPECT_EQ(test, st.released - st0.released, 1);
 	KUNIT_EXPECT_FALSE(test, asi_pool_holds(a));
+	KUNIT_EXPECT_FALSE(test, asi_pool_may_hold(page_to_pfn(a)));
 }
 
 static int seen_calls;
