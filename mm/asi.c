@@ -2061,12 +2061,12 @@ static DEFINE_SPINLOCK(asi_pool_lock);
  * below max_pfn when the pool first took pages: so that freeing a page
  * that is not the pool's, nearly every free the page allocator makes
  * while the pool is on, returns without a look into the index (an RCU
- * read section, which lockdep makes cost the teardown of an mm with no
- * domain about 8 % on Bochs).  A bit is set before any page of its block
- * can be freed into the pool, and cleared once the block left the index,
- * before its pages go back to the page allocator: a stale set bit only
- * sends a free to the index.  Pages above the map (memory added later)
- * always go to the index.
+ * read section, costly under lockdep: it made the teardown of an mm
+ * with one domain 17 % dearer on Bochs).  A bit is set before any page
+ * of its block can be freed into the pool, and cleared once the block
+ * left the index, before its pages go back to the page allocator: a
+ * stale set bit only sends a free to the index.  Pages above the map
+ * (memory added later) always go to the index.
  */
 static unsigned long *asi_pool_map;
 static unsigned long asi_pool_map_bits;
