@@ -14,7 +14,8 @@
 # with both classes on and once with asi=off, on UML and on x86 in QEMU
 # (4 CPUs, software emulation), and the x86 kernel under Bochs on a CPU
 # with PCID and INVPCID (in-kernel benchmarks only: Bochs runs 20 million
-# instructions a second).  Prints a table and writes it as
+# instructions a second; BENCH_BOCHS_BOOTS boots each, 3 by default, of
+# which the table takes the median).  Prints a table and writes it as
 # BUILD/results/bench.csv and bench.json; the console logs stay beside
 # them (bench-*.log).
 #
@@ -34,7 +35,11 @@ BUILD=$(cd "$2" && pwd)
 RES=$BUILD/results
 USER_IMG=$BUILD/user/initramfs.cpio
 RUN="bash $REPO/tools/asi/user/run.sh"
+BOOTS=${BENCH_BOCHS_BOOTS:-3}
+[[ $BOOTS =~ ^[1-9][0-9]*$ ]] || die "BENCH_BOCHS_BOOTS=$BOOTS: a number of boots, 1 or more"
 mkdir -p "$RES"
+# The table reads every bench log there: none of an earlier run may stay.
+rm -f "$RES"/bench-*.log
 ON="asi_userspace=on asi_kvm=on"
 # loglevel=7: the in-kernel figures are pr_info(), and the runs boot quiet.
 BENCH="asi_kunit.bench=1 asi_user.only=bench loglevel=7"
@@ -64,8 +69,12 @@ rm -rf "$RES/bench-tmp"
 
 # Bochs, Haswell (PCID, INVPCID): the in-kernel benchmarks, from the small
 # image (no benchmark programs: too slow there).  Bochs counts
-# instructions, so its figures barely move between boots: the fairest
-# on/off ratio of an mm's life and teardown.
+# instructions, so its batches barely move within a boot: the fairest
+# on/off ratio of an mm's life and teardown.  One boot can still differ
+# from the next by several percent (where the timer's interrupts and the
+# other CPU's work land), more than the 2 % the teardown's aim is about:
+# BENCH_BOCHS_BOOTS boots of each (3), on and off in turn, and the table
+# takes the median of their medians.
 bochs() { # NAME ARGS...
 	local name=$1
 	shift
@@ -80,7 +89,9 @@ bochs() { # NAME ARGS...
 	grep -q 'asi_bench: done' "$RES/bench-$name.log" ||
 		echo "bench: $name did not finish: see $RES/bench-$name.log"
 }
-bochs x86-pcid-on $ON
-bochs x86-pcid-off asi=off
+for i in $(seq "$BOOTS"); do
+	bochs "x86-pcid-on.$i" $ON
+	bochs "x86-pcid-off.$i" asi=off
+done
 
 python3 "$REPO/tools/asi/bench_table.py" "$RES"

@@ -4,10 +4,13 @@
 
     bench_table.py RESULTS
 
-Reads RESULTS/bench-<platform>-<on|off>.log, prints the table and writes
-RESULTS/bench.csv and RESULTS/bench.json.  A figure is the median of its
-batches [fastest-slowest]; a ratio is on/off (two boots of one kernel),
-or for the transitions one figure against its yardstick in the same boot.
+Reads RESULTS/bench-<platform>-<on|off>[.<boot>].log, prints the table
+and writes RESULTS/bench.csv and RESULTS/bench.json.  A figure is the
+median of its batches [fastest-slowest]; of several boots (.1, .2, ...),
+the median of their medians [fastest-slowest batch of any], since one
+boot can differ from the next by more than its batches do.  A ratio is
+on/off (boots of one kernel), or for the transitions one figure against
+its yardstick in the same boot.
 """
 
 import csv
@@ -56,21 +59,53 @@ def parse(path):
     return figs, counts, pool
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def same_boot_ratio(a, base):
+    """@a against @base of the same boot; of several, the median ratio."""
+    if 'boots' not in a:
+        return a['median'] / max(base['median'], 1)
+    return median([x / max(y, 1) for x, y in zip(a['boots'], base['boots'])
+                   if x is not None and y is not None])
+
+
+def merge(boots):
+    """One boot's figures, or the median of several boots' medians."""
+    if len(boots) == 1:
+        return boots[0]
+    figs = {}
+    for name in set().union(*(b[0] for b in boots)):
+        each = [b[0].get(name) for b in boots]
+        medians = [f['median'] if f else None for f in each]
+        each = [f for f in each if f]
+        figs[name] = {'median': median([m for m in medians if m is not None]),
+                      'min': min(f['min'] for f in each),
+                      'max': max(f['max'] for f in each),
+                      'unit': each[0]['unit'], 'boots': medians}
+    return figs, boots[0][1], boots[0][2]
+
+
 def logs(results):
     """{platform: {'on': parsed, 'off': parsed}} of the logs present."""
-    out = {}
+    found = {}
     for name in sorted(os.listdir(results)):
-        m = re.match(r'bench-(.+)-(on|off)\.log$', name)
+        m = re.match(r'bench-(.+)-(on|off)(\.\d+)?\.log$', name)
         if m:
-            out.setdefault(m.group(1), {})[m.group(2)] = \
-                parse(os.path.join(results, name))
-    return out
+            found.setdefault(m.group(1), {}).setdefault(
+                m.group(2), []).append(parse(os.path.join(results, name)))
+    return {plat: {side: merge(boots) for side, boots in sides.items()}
+            for plat, sides in found.items()}
 
 
 def fig_text(fig):
     if not fig:
         return '-'
-    return '%d [%d-%d]' % (fig['median'], fig['min'], fig['max'])
+    n = len([m for m in fig.get('boots', []) if m is not None])
+    boots = ' (%d boot%s)' % (n, 's' if n != 1 else '') if 'boots' in fig else ''
+    return '%d [%d-%d]%s' % (fig['median'], fig['min'], fig['max'], boots)
 
 
 def rows_of(results):
@@ -85,7 +120,7 @@ def rows_of(results):
                    'ratio': None, 'ratio_of': None}
             base = AGAINST.get(name)
             if a and base and on[0].get(base):
-                row['ratio'] = a['median'] / max(on[0][base]['median'], 1)
+                row['ratio'] = same_boot_ratio(a, on[0][base])
                 row['ratio_of'] = base + ' (same boot)'
             elif a and b:
                 row['ratio'] = a['median'] / max(b['median'], 1)
@@ -109,7 +144,7 @@ def main():
     rows = rows_of(results)
     if not rows:
         sys.exit('bench: no figures in %s/bench-*.log' % results)
-    print('%-8s %-24s %-6s %-24s %-24s %s' %
+    print('%-8s %-24s %-6s %-30s %-30s %s' %
           ('platform', 'figure', 'unit', 'ASI on', 'asi=off', 'ratio'))
     for r in rows:
         if r['figure'] == 'pool':
@@ -118,7 +153,7 @@ def main():
             continue
         ratio = ('%.2fx %s' % (r['ratio'], r['ratio_of'])
                  if r['ratio'] is not None else '-')
-        print('%-8s %-24s %-6s %-24s %-24s %s' %
+        print('%-8s %-24s %-6s %-30s %-30s %s' %
               (r['platform'], r['figure'], r['unit'], fig_text(r['on']),
                fig_text(r['off']), ratio))
         c = r.get('counts_per_op')
@@ -134,7 +169,7 @@ def main():
         w = csv.writer(f)
         w.writerow(['platform', 'figure', 'unit', 'on_median', 'on_min',
                     'on_max', 'off_median', 'off_min', 'off_max', 'ratio',
-                    'ratio_of'])
+                    'ratio_of', 'on_boots', 'off_boots'])
         for r in rows:
             if r['figure'] == 'pool':
                 continue
@@ -143,7 +178,11 @@ def main():
                         a.get('median'), a.get('min'), a.get('max'),
                         b.get('median'), b.get('min'), b.get('max'),
                         '%.4f' % r['ratio'] if r['ratio'] is not None
-                        else '', r['ratio_of'] or ''])
+                        else '', r['ratio_of'] or '',
+                        ' '.join('-' if m is None else str(m)
+                                 for m in a.get('boots', [])),
+                        ' '.join('-' if m is None else str(m)
+                                 for m in b.get('boots', []))])
     print('bench: %s/bench.csv, %s/bench.json' % (results, results))
 
 
