@@ -93,6 +93,7 @@ help:
 	@echo '           BUILD=<dir>  JOBS=<n>  KASAN=1 (UML runs under KASAN)'
 	@echo '           KVM=1 (x86 runs under KVM, for machines that can)'
 	@echo '           EMU=bochs (make x86 under Bochs)  BOCHS_CPUS=<n>'
+	@echo '           ASI_CCACHE=0 (no ccache)  BENCH_BOCHS_BOOTS=<n>'
 
 tree:
 	@bash tools/asi/mktree.sh $(CURDIR) $(TREE)

@@ -18,6 +18,16 @@
 # which would no longer match; a build-only run (for Bochs, which needs
 # the bzImage) builds `all`.
 #
+# The compiler runs through ccache when it is installed (ASI_CCACHE=0: not),
+# so that a second cold build (make clean, a new BUILD= of the same
+# layout, a branch switched back) takes its objects from the cache.
+# ccache hashes each file's content, its command line and every header
+# it read, so a hit is the object the compiler would make; depend mode
+# (CCACHE_DEPEND=1 unless set) takes the headers from the dependency file
+# Kbuild has the compiler write anyway, instead of running the
+# preprocessor a second time on a miss.  Paths are part of the hash: a
+# build hits the objects of a build at the same path.
+#
 # Usage: kunit-run.sh TREE JOBS ARCH BUILD_DIR [config options] [-- exec options]
 # With ASI_KUNIT_BUILD_ONLY=1 it stops after the build (another runner,
 # such as tools/asi/bochs-run.sh, boots the kernel).
@@ -37,6 +47,14 @@ done
 
 cd "$tree"
 
+# The same CC for kunit.py config and for make: Kbuild records each
+# object's command line, and a new one rebuilds the object.
+make_cc=()
+if [ "${ASI_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null; then
+	make_cc=("CC=ccache gcc")
+	export CCACHE_DEPEND=${CCACHE_DEPEND:-1}
+fi
+
 # config_id: what `kunit.py config` reads: its options, the content of
 # every file or directory (its .kunitconfig) an option names, its own
 # per-architecture fragments, the kernel source it came with (mktree.sh's
@@ -52,6 +70,7 @@ config_id() {
 			sha256sum < "$f"
 		fi
 	done
+	echo "${make_cc[@]+${make_cc[@]}}"
 	cat .asi-base tools/testing/kunit/configs/arch_*.config 2>/dev/null |
 		sha256sum
 	if [ -f "$build/.config" ]; then
@@ -62,7 +81,8 @@ config_id() {
 stamp=$build/.asi-kunit-config
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(config_id)" ]; then
 	rm -f "$stamp"
-	./tools/testing/kunit/kunit.py config "${common[@]}" --build_dir="$build"
+	./tools/testing/kunit/kunit.py config "${common[@]}" --build_dir="$build" \
+		${make_cc[@]+--make_options "${make_cc[@]}"}
 	config_id > "$stamp"
 fi
 
@@ -71,11 +91,12 @@ if [ "$arch" = x86_64 ] && [ "${ASI_KUNIT_BUILD_ONLY:-0}" != 1 ]; then
 	target=vmlinux
 	rm -f "$build/arch/x86/boot/bzImage"
 fi
-echo "Building with: make ARCH=$arch O=$build --jobs=$jobs $target"
+echo "Building with: make ARCH=$arch O=$build --jobs=$jobs ${make_cc[*]+${make_cc[*]}} $target"
 # objtool only warns, about noinstr code calling what may be traced among
 # other things: a warning fails the run here.  vmlinux.o goes, so that the
 # next build links (and checks) it again instead of passing unchecked.
-make ARCH="$arch" O="$build" --jobs="$jobs" $target 2>&1 | tee "$build/make.log"
+make ARCH="$arch" O="$build" --jobs="$jobs" ${make_cc[@]+"${make_cc[@]}"} $target 2>&1 |
+	tee "$build/make.log"
 if grep -q 'objtool: ' "$build/make.log"; then
 	rm -f "$build/vmlinux.o"
 	echo "kunit-run: objtool warned (above): failing" >&2

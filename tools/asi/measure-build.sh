@@ -6,8 +6,17 @@
 #   cold: the target into an empty BUILD directory (unpack, patch,
 #         configure, build, boot, run): to its first KUnit result, and
 #         to its end,
+#   second cold (with ccache installed, which kunit-run.sh then uses):
+#         the BUILD directory emptied of what the cold run made in it, as
+#         `make clean` does, and the target again at the same path, its
+#         objects from the compiler cache the first cold run filled,
 #   warm: `touch mm/asi.c` and the target again, RUNS times (default 3),
-#         and the median of those.
+#         and the median of those.  The compiler cache is told to compile
+#         (CCACHE_RECACHE): a touch stands for an edit, which no cache
+#         holds.
+# The cold runs use a compiler cache of their own, empty at the start, in
+# a temporary directory: the first cold run is one on a machine that never
+# built this kernel.
 # Packages are not part of it: the first make on a fresh machine installs
 # them (mktree.sh, as root), which takes what the mirror takes.
 # Usage: [RUNS=n] tools/asi/measure-build.sh [kunit|x86] [BUILD_DIR]
@@ -31,6 +40,13 @@ if [ -n "$given" ] && [ -e "$given" ] && [ -n "$(ls -A "$given")" ]; then
 	given=$(cd "$given" && pwd)
 fi
 build=${given:-$(mktemp -d /tmp/asi-measure.XXXXXX)}
+
+# The cold runs' compiler cache; only ever this script's own directory.
+ccache_dir=
+if [ "$cold" = 1 ] && [ "${ASI_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null; then
+	ccache_dir=$(mktemp -d /tmp/asi-measure-ccache.XXXXXX)
+	export CCACHE_DIR=$ccache_dir
+fi
 
 runs=${RUNS:-3}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "measure-build: bad RUNS '$runs'" >&2; exit 2; }
@@ -58,11 +74,19 @@ run() {
 echo "cores: $(nproc), jobs: ${JOBS:-$(nproc)}"
 if [ "$cold" = 1 ]; then
 	run cold
+	if [ -n "$ccache_dir" ]; then
+		# make clean: all of BUILD but the logs of the runs so far.
+		find "$build" -mindepth 1 -maxdepth 1 ! -name 'measure-*.log' \
+			-exec rm -rf {} +
+		run cold2
+		echo "compiler cache: $(ccache -s | grep -E '^ *(Hits|Misses):' | tr -s ' ' | paste -sd ';')"
+	fi
 else
 	echo "$build holds a build: warm runs only"
 	run refresh
 fi
 warm=()
+export CCACHE_RECACHE=1
 for i in $(seq "$runs"); do
 	touch mm/asi.c
 	run "warm$i"
@@ -92,3 +116,4 @@ if start is not None and end is not None:
 PY
 done
 [ -n "$given" ] || rm -rf "$build"
+[ -z "$ccache_dir" ] || rm -rf "$ccache_dir"

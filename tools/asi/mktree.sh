@@ -19,8 +19,10 @@ KERNEL_SRC=${KERNEL_SRC:-}
 
 # Directories of this repository that sit at kernel paths.
 OVERLAY_DIRS="arch include lib mm tools/testing"
-# Debian packages, and the command each provides.
-PKGS="gcc make flex bison bc python3 patch xz-utils libelf-dev qemu-system-x86 lz4 git"
+# Debian packages, and the command each provides.  ccache is installed
+# with them but not required: the builds use it when it is there
+# (kunit-run.sh), and a machine without it builds as before.
+PKGS="gcc make flex bison bc python3 patch xz-utils libelf-dev qemu-system-x86 lz4 git ccache"
 CMDS="gcc make flex bison bc python3 patch xz qemu-system-x86_64 lz4 git"
 
 say() { echo "mktree: $*"; }
