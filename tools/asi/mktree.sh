@@ -63,6 +63,23 @@ or point KERNEL_TARBALL= at a 6.12.y tarball, or KERNEL_SRC= at a 6.12 tree."
 # is missing.
 UNPACK_EXCLUDE=('*/drivers/gpu/drm/amd/include/asic_reg' '*/Documentation/[!K]*'
 	'*/arch/[!Kux]*/[!c]*' '*/arch/xtensa/[!c]*')
+# The C files of the largest driver classes, of sound/ and of net/: no
+# configuration here builds one (none has a bus, a device or networking
+# they would serve), so their code is about 400 MB and 15,000 files of
+# writing for nothing.  Their Kconfig files, Makefiles and headers stay:
+# Kconfig reads every Kconfig file, Kbuild walks some of these
+# directories unconditionally, and a header may be included from
+# anywhere.  A configuration that enables one of them stops at "No rule
+# to make target ....c": ASI_FULL_TREE=1 unpacks everything.  Matched
+# from the tree's top, * crossing /, so that only these directories are
+# meant.
+UNPACK_NO_C=(drivers/net drivers/gpu drivers/media drivers/scsi drivers/clk
+	drivers/pinctrl drivers/usb drivers/infiniband drivers/iio
+	drivers/staging drivers/video drivers/crypto sound net)
+if [ "${ASI_FULL_TREE:-0}" = 1 ]; then
+	UNPACK_EXCLUDE=()
+	UNPACK_NO_C=()
+fi
 
 base_id() {
 	if [ -n "$KERNEL_SRC" ]; then
@@ -70,17 +87,32 @@ base_id() {
 	else
 		echo "tarball $KERNEL_TARBALL $(stat -c '%s %Y' "$KERNEL_TARBALL")"
 	fi
-	echo "without ${UNPACK_EXCLUDE[*]}"
+	echo "without ${UNPACK_EXCLUDE[*]+${UNPACK_EXCLUDE[*]}}"
+	echo "without the C files of ${UNPACK_NO_C[*]+${UNPACK_NO_C[*]}}"
 }
 
 unpack() {
 	local tmp="$TREE.new" p excl=(--no-wildcards-match-slash --exclude=.git)
-	local xz=()
+	local xz=() top
 
 	rm -rf "$tmp" "$TREE"
 	mkdir -p "$tmp"
-	for p in "${UNPACK_EXCLUDE[@]}"; do
+	for p in "${UNPACK_EXCLUDE[@]+${UNPACK_EXCLUDE[@]}}"; do
 		excl+=("--exclude=$p")
+	done
+	case $KERNEL_TARBALL in *.xz) xz=(-I "xz -T0") ;; esac
+	# The top directory the names start with, for the anchored patterns.
+	if [ -n "$KERNEL_SRC" ]; then
+		top=.
+	else
+		top=$(set +o pipefail
+		      tar "${xz[@]}" -tf "$KERNEL_TARBALL" 2>/dev/null | head -n 1)
+		top=${top%%/*}
+		[ -n "$top" ] || die "cannot read $KERNEL_TARBALL"
+	fi
+	excl+=(--anchored --wildcards-match-slash)
+	for p in "${UNPACK_NO_C[@]+${UNPACK_NO_C[@]}}"; do
+		excl+=("--exclude=$top/$p/*.c")
 	done
 	if [ -n "$KERNEL_SRC" ]; then
 		[ -f "$KERNEL_SRC/Makefile" ] || die "KERNEL_SRC=$KERNEL_SRC is not a kernel tree"
@@ -90,7 +122,6 @@ unpack() {
 		say "unpacking $KERNEL_TARBALL"
 		# xz decompresses the blocks of a multi-block file (Debian's
 		# is) on every core.
-		case $KERNEL_TARBALL in *.xz) xz=(-I "xz -T0") ;; esac
 		tar -C "$tmp" --strip-components=1 "${xz[@]}" "${excl[@]}" \
 			-xf "$KERNEL_TARBALL"
 	fi
