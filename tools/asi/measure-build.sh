@@ -10,10 +10,11 @@
 #         the BUILD directory emptied of what the cold run made in it, as
 #         `make clean` does, and the target again at the same path, its
 #         objects from the compiler cache the first cold run filled,
-#   warm: `touch mm/asi.c` and the target again, RUNS times (default 3),
-#         and the median of those.  The compiler cache is told to compile
-#         (CCACHE_RECACHE): a touch stands for an edit, which no cache
-#         holds.
+#   warm: an edit of mm/asi.c and the target again, RUNS times (default
+#         3), and the median of those.  The edit is a comment appended,
+#         different each time, so that no compiler cache holds the
+#         result (a touch alone would be a cache hit), and the file is
+#         put back as it was at the end, also when the script is stopped.
 # The cold runs use a compiler cache of their own, empty at the start, in
 # a temporary directory: the first cold run is one on a machine that never
 # built this kernel.
@@ -24,7 +25,8 @@
 # given one is left as it is: if new or empty, the cold run goes there;
 # if it holds a build already (make's BUILD=, e.g. build), only the warm
 # runs are made, in it.
-# Do not edit the repository while it runs: the tree links to it.
+# Do not edit the repository while it runs: the tree links to it, and the
+# warm runs edit mm/asi.c.
 
 set -euo pipefail
 # EPOCHREALTIME with a decimal point, for bc.
@@ -34,6 +36,14 @@ cd "$(dirname "$0")/../.."
 target=${1:-kunit}
 given=${2:-}
 case $target in kunit|x86) ;; *) echo "measure-build: kunit or x86, not '$target'" >&2; exit 2 ;; esac
+# One run at a time: a second would build beside the first and take its
+# edit of mm/asi.c (below) for the file.
+exec 9< mm/asi.c
+flock -n 9 || { echo "measure-build: another run is going on" >&2; exit 1; }
+if tail -n 1 mm/asi.c | grep -q '^/\* measure-build.sh: edit'; then
+	echo "measure-build: mm/asi.c ends with the edit of a run that was killed: remove its last line" >&2
+	exit 1
+fi
 cold=1
 if [ -n "$given" ] && [ -e "$given" ] && [ -n "$(ls -A "$given")" ]; then
 	cold=0
@@ -86,13 +96,19 @@ else
 	run refresh
 fi
 warm=()
-export CCACHE_RECACHE=1
+orig=$(mktemp /tmp/asi-measure-asi.c.XXXXXX)
+cp mm/asi.c "$orig"
+# Put mm/asi.c back (a new timestamp: the next build compiles it again).
+trap 'cp "$orig" mm/asi.c; rm -f "$orig"' EXIT
+trap 'exit 130' INT TERM
 for i in $(seq "$runs"); do
-	touch mm/asi.c
+	cp "$orig" mm/asi.c
+	printf '/* measure-build.sh: edit %s */\n' "$i.$RANDOM$RANDOM" >> mm/asi.c
 	run "warm$i"
 	warm+=("$secs")
 done
-printf 'warm make %s, touch mm/asi.c: median %.1f s of %d runs\n' "$target" \
+cp "$orig" mm/asi.c
+printf 'warm make %s, an edit of mm/asi.c: median %.1f s of %d runs\n' "$target" \
 	"$(printf '%s\n' "${warm[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" \
 	"$runs"
 # The suites' own duration, from the kernel's timestamps (UML time), in
