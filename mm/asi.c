@@ -2087,7 +2087,8 @@ static void asi_pool_map_set(unsigned long pfn, bool in)
 {
 	unsigned long i = pfn >> ASI_BLOCK_ORDER;
 
-	if (i >= READ_ONCE(asi_pool_map_bits))
+	/* As asi_pool_may_hold(): the size, then the map it covers. */
+	if (i >= smp_load_acquire(&asi_pool_map_bits))
 		return;
 	if (in)
 		set_bit(i, asi_pool_map);
@@ -2409,16 +2410,24 @@ DEFINE_SHOW_ATTRIBUTE(asi_pool);
  */
 bool asi_pool_set_taking(bool on)
 {
-	static bool debugfs_done;
+	static bool debugfs_done, map_tried;
 	struct dentry *root;
 
 	if (!asi_enabled())
 		return false;
+	/*
+	 * The map of the pool's blocks, at the first call that turns the
+	 * pool on and only then: no block exists before asi_pool_taking
+	 * is first set below, so a map made now starts out right.  One made
+	 * later would miss the blocks made meanwhile, and frees of their
+	 * pages would skip the pool; if this allocation fails there is no
+	 * map for good, and every free looks into the index: slower only.
+	 */
 	mutex_lock(&asi_blocks_lock);
-	if (on && !asi_pool_map) {
+	if (on && !map_tried) {
 		unsigned long bits = DIV_ROUND_UP(max_pfn, ASI_BLOCK_PAGES);
 
-		/* Without it every free looks into the index: slower only. */
+		map_tried = true;
 		asi_pool_map = kvcalloc(BITS_TO_LONGS(bits), sizeof(long),
 					GFP_KERNEL);
 		if (asi_pool_map) {
