@@ -74,6 +74,10 @@
  * KUNIT_STATIC_STUB_REDIRECT(), which calls out of noinstr code: they
  * look the stub up here, and call it, inside instrumentation_begin()/
  * _end() (a stub is test code).  Without KUnit there is no stub.
+ * Nor in NMI context: KUnit looks a stub up under the test's spinlock,
+ * which the NMI may have interrupted the case holding (lockdep reports
+ * the deadlock); no case stubs a seam that runs there (the seams are
+ * stubbed on UML, which has no NMI).
  */
 static __always_inline void *asi_seam_stub(void *real)
 {
@@ -81,7 +85,7 @@ static __always_inline void *asi_seam_stub(void *real)
 	struct kunit *test = kunit_get_current_test();
 	void *stub = NULL;
 
-	if (unlikely(test)) {
+	if (unlikely(test) && !in_nmi()) {
 		instrumentation_begin();
 		stub = kunit_hooks.get_static_stub_address(test, real);
 		instrumentation_end();

@@ -29,6 +29,7 @@ struct page;
  */
 int asi_kunit_case_init(struct kunit *test);
 void asi_kunit_case_exit(struct kunit *test);
+void asi_kunit_check_lock_debugging(struct kunit *test, int was_on, int is_on);
 void asi_kunit_expect_warnings(struct kunit *test, int n, const char *where);
 void asi_kunit_expect_warnings_from(struct kunit *test,
 				    const char *const *where, int n);

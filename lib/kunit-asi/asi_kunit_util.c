@@ -8,6 +8,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/test-bug.h>
 #include <linux/asi.h>
+#include <linux/debug_locks.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -464,6 +465,26 @@ static void put_case_mms(void *unused)
 	memset(&case_mms, 0, sizeof(case_mms));
 }
 
+/* Lock debugging (lockdep, the spinlock and mutex checks) at the case's start. */
+static int case_debug_locks;
+
+/**
+ * asi_kunit_check_lock_debugging() - fail @test if lock debugging went off
+ * @test: the case.
+ * @was_on: debug_locks when the case started.
+ * @is_on: debug_locks now.
+ *
+ * Lock debugging turns itself off for good after its first report, some
+ * of which (lockdep's "trying to register non-static key") are not
+ * WARNINGs: every case after would run unchecked, and pass.
+ */
+void asi_kunit_check_lock_debugging(struct kunit *test, int was_on, int is_on)
+{
+	if (was_on && !is_on)
+		KUNIT_FAIL(test,
+			   "lock debugging went off in this case (report above): the later cases run without it");
+}
+
 /**
  * asi_kunit_case_init() - case init: take the reports printed since the
  *	previous case ended
@@ -477,6 +498,7 @@ static void put_case_mms(void *unused)
  */
 int asi_kunit_case_init(struct kunit *test)
 {
+	case_debug_locks = debug_locks;
 	/*
 	 * The case's kthread stays on this CPU: a kthread that sleeps lends
 	 * its mm to the CPU's idle task, which keeps it (and its domains)
@@ -512,6 +534,7 @@ void asi_kunit_case_exit(struct kunit *test)
 #endif
 	claim(test, &outside, 0, NULL, false, "outside-case");
 	asi_kunit_expect_warnings(test, 0, NULL);
+	asi_kunit_check_lock_debugging(test, case_debug_locks, debug_locks);
 }
 
 static void case_mm_track(struct mm_struct *mm, struct mm_struct *old)

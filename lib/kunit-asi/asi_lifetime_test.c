@@ -450,12 +450,19 @@ static void asi_teardown_at_last_mmdrop(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, live_domains(test), before);
 }
 
+/*
+ * Held by the cases that call in atomic context.  Static: lockdep needs a
+ * lock defined on the stack to be set up with spin_lock_init(), and turns
+ * itself off for the rest of the run, every later case unchecked, when
+ * one is not.
+ */
+static DEFINE_SPINLOCK(atomic_lock);
+
 /* __mmdrop() from atomic context: no sleeping, no asi_init_lock. */
 static void asi_teardown_atomic_last_drop(struct kunit *test)
 {
 	struct asi *asi[ASI_MAX_NUM_CLASSES] = {};
 	unsigned long before = live_domains(test);
-	DEFINE_SPINLOCK(lock);
 	struct mm_struct *mm;
 
 	mm = mm_with_domains(test, ALL_CLASSES, asi);
@@ -464,9 +471,9 @@ static void asi_teardown_atomic_last_drop(struct kunit *test)
 	asi_kunit_mm_put(mm);
 	KUNIT_EXPECT_EQ(test, live_domains(test), before + 3);
 
-	spin_lock(&lock);
+	spin_lock(&atomic_lock);
 	mmdrop(mm);
-	spin_unlock(&lock);
+	spin_unlock(&atomic_lock);
 	KUNIT_EXPECT_EQ(test, live_domains(test), before);
 	/* The case's exit fails it on any "BUG: sleeping function" report. */
 }
@@ -1185,12 +1192,11 @@ static void asi_sensitive_free_clears(struct kunit *test)
 /* An atomic caller is refused with a warning, and nothing sleeps. */
 static void asi_sensitive_atomic_refused(struct kunit *test)
 {
-	DEFINE_SPINLOCK(lock);
 	struct page *page;
 
-	spin_lock(&lock);
+	spin_lock(&atomic_lock);
 	page = asi_alloc_sensitive_pages(GFP_ATOMIC, 0);
-	spin_unlock(&lock);
+	spin_unlock(&atomic_lock);
 	KUNIT_EXPECT_NULL(test, page);
 	asi_kunit_expect_message(test, "does not allow blocking");
 	asi_kunit_expect_warnings(test, 1, "asi_alloc_sensitive_pages");

@@ -7,6 +7,7 @@
 
 #include <kunit/test.h>
 #include <linux/asi.h>
+#include <linux/debug_locks.h>
 #include <linux/preempt.h>
 #include <linux/sched/mm.h>
 
@@ -27,7 +28,8 @@ static void asi_boot_mode_matches(struct kunit *test)
 
 /*
  * The first case of all: the boot printed no report but those the
- * machine is known to print (asi_kunit.boot_warnings=), each once.
+ * machine is known to print (asi_kunit.boot_warnings=), each once, and
+ * left lock debugging on (each case then checks that it stays on).
  */
 static void asi_boot_reports(struct kunit *test)
 {
@@ -35,6 +37,8 @@ static void asi_boot_reports(struct kunit *test)
 	int n = asi_kunit_boot_warnings(where, ARRAY_SIZE(where));
 
 	asi_kunit_expect_outside_warnings_from(test, where, n);
+	KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
+			      "lock debugging went off during the boot");
 }
 
 static struct kunit_case asi_boot_cases[] = {

@@ -8,6 +8,7 @@
 
 #include <kunit/test.h>
 #include <linux/bug.h>
+#include <linux/debug_locks.h>
 #include <linux/kernel.h>
 #include <linux/printk.h>
 #include <linux/sched/mm.h>
@@ -126,12 +127,36 @@ static void watch_untracked_mm_put_warns(struct kunit *test)
 	mmput(mm);
 }
 
+/*
+ * A case in which lock debugging goes off fails: lockdep's report of a
+ * lock it cannot track is no WARNING, and every later case would run
+ * without it.  (The check itself, on a scratch case: turning lock
+ * debugging off here would leave the rest of the run unchecked.)
+ */
+static void watch_lock_debugging_off_fails(struct kunit *test)
+{
+	struct kunit scratch;
+
+	kunit_init_test(&scratch, "asi_watch_scratch", NULL);
+	asi_kunit_check_lock_debugging(&scratch, 1, 0);
+	KUNIT_EXPECT_EQ(test, scratch.status, KUNIT_FAILURE);
+	kunit_cleanup(&scratch);
+
+	kunit_init_test(&scratch, "asi_watch_scratch", NULL);
+	asi_kunit_check_lock_debugging(&scratch, 1, 1);
+	asi_kunit_check_lock_debugging(&scratch, 0, 0);
+	KUNIT_EXPECT_EQ(test, scratch.status, KUNIT_SUCCESS);
+	kunit_cleanup(&scratch);
+	KUNIT_EXPECT_TRUE(test, debug_locks);
+}
+
 static struct kunit_case asi_watch_cases[] = {
 	KUNIT_CASE(watch_sees_suite_init),
 	KUNIT_CASE(watch_sees_other_tasks),
 	KUNIT_CASE(watch_report_kinds),
 	KUNIT_CASE(watch_claims_are_precise),
 	KUNIT_CASE(watch_untracked_mm_put_warns),
+	KUNIT_CASE(watch_lock_debugging_off_fails),
 	{}
 };
 
