@@ -60,8 +60,9 @@ def parse(path):
 
 
 def median(values):
+    """The median of @values, or None if there is none."""
     values = sorted(values)
-    return values[len(values) // 2]
+    return values[len(values) // 2] if values else None
 
 
 def same_boot_ratio(a, base):
